@@ -1,0 +1,64 @@
+"""dln -- exact solutions of stochastic deep linear networks with weight decay, the package behind the book.
+
+Catalogue of public names (weight lists are always ``[W_1, ..., W_D, U]``, input layer first):
+
+Data
+    DataStats        -- validated moments ``A0 = E[xx^T]``, ``E[xy]``, ``E[y^2]`` and the eigenbasis of ``A0``
+    data_stats       -- the empirical moments of a sample ``(X, y)``
+    random_stats     -- random consistent moments with a prescribed spectrum and signal strength
+Architecture
+    NetworkSpec, network_spec -- depth, widths, weight decays ``[gamma_1..gamma_D, gamma_u]``, noise variances
+Loss
+    expected_loss         -- exact expected loss over the noise, any weights, any depth (paper Eq. 9)
+    expected_loss_torch   -- the same formula in torch, differentiable
+    end_to_end            -- noise-averaged linear map ``p`` (``E_eps f(x) = p.x``)
+    output_second_moment  -- ``Q_0`` with ``E_eps f(x)^2 = x^T Q_0 x``
+    monte_carlo_loss      -- sampled estimate with standard error (only to check ``expected_loss``)
+    sample_noise          -- multiplicative noise with mean 1 and variance sigma^2 (gaussian or dropout)
+Solution
+    global_minimum   -- the global minimum in closed form up to one scalar (Theorems 1-2), all roots found
+    Solution         -- its result: loss, is_trivial, weights, b, roots, root_losses, tau
+    profile_loss     -- the loss along the output scale ``b`` (the reduced loss)
+Scale
+    current_scale, by_scale, SCALES -- the experiment scale from ``DLN_SCALE`` (ci | default | full)
+Plotting
+    use_house_style, PALETTE -- one figure style for the whole book
+"""
+
+from .loss import (
+    end_to_end,
+    expected_loss,
+    expected_loss_torch,
+    monte_carlo_loss,
+    output_second_moment,
+    sample_noise,
+)
+from .network import NetworkSpec, network_spec
+from .plotting import PALETTE, use_house_style
+from .scale import SCALES, by_scale, current_scale
+from .solution import Solution, global_minimum, profile_loss
+from .stats import DataStats, data_stats, random_stats
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DataStats",
+    "data_stats",
+    "random_stats",
+    "NetworkSpec",
+    "network_spec",
+    "expected_loss",
+    "expected_loss_torch",
+    "end_to_end",
+    "output_second_moment",
+    "monte_carlo_loss",
+    "sample_noise",
+    "global_minimum",
+    "Solution",
+    "profile_loss",
+    "current_scale",
+    "by_scale",
+    "SCALES",
+    "use_house_style",
+    "PALETTE",
+]

@@ -1,0 +1,323 @@
+"""The global minimum of a stochastic deep linear network with weight decay, in closed form up to one scalar.
+
+The reduction used here (derived step by step in the chapters "The two-layer network" and "Networks of any depth",
+following Theorems 1-2 and Lemma 3 of Ziyin, Li & Meng, 2022):
+
+* at a global minimum every hidden layer is rank one with +-1 sign vectors, ``W_i = b_i r_i r_{i-1}^T`` (i >= 2),
+  ``U = b r_D``, ``W_1 = r_1 w^T`` (paper Eq. 10); the layers are balanced (Lemma 3, Eq. 11), so every upper layer
+  is fixed by the output scale ``b = |U_j|`` (the book's scalar, the paper's ``b`` for D = 1):
+  ``gamma_k ||W_k||^2 = gamma_u d_D b^2`` for k = 2..D;
+* for fixed ``b`` the input vector ``w`` solves a ridge regression (paper Eq. 31), and the loss along ``b`` is the
+  *profile*
+
+      L(b) = E[y^2] + D gamma_u d_D b^2 - alpha * sum_i E[x'y]_i^2 / (a_i + tau(b)),     tau(b) = K b^{-2D},
+
+  with ``a_i`` the eigenvalues of ``A0``, ``E[x'y]`` the signal in its eigenbasis,
+  ``alpha = prod_i d_i / (d_i + sigma_i^2)``, ``s = prod_i d_i (d_i + sigma_i^2)`` and
+  ``K = gamma_1 d_1 / (s B(b)^2 / b^{2D})`` (``B`` the product of the layer scales, Eq. 12);
+* its stationary points ``b > 0`` solve the scalar equation (the book's form of paper Eqs. 6 and 13)
+
+      gamma_u d_D b^2 = alpha * tau * || (A0 + tau I)^{-1} E[xy] ||^2,     tau = K b^{-2D}.
+
+The equation is solved for ``u = log tau`` (no power of ``b`` is ever formed, so depth 64 neither overflows nor
+underflows), every root is bracketed (see :func:`_nontrivial_log_taus`), and the global minimum is chosen by exact
+loss among all roots and ``b = 0``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import brentq
+from scipy.special import logsumexp
+
+from ._validation import finite_array
+from .network import NetworkSpec, network_spec
+from .stats import DataStats, as_stats
+
+_GRID_STEP = 0.05  # in log(tau); every term of the equation varies on a unit scale in log(tau)
+
+
+@dataclass(frozen=True)
+class ReducedProblem:
+    """The one-dimensional problem that a global minimum solves, in logarithms (see the module docstring)."""
+
+    spec: NetworkSpec
+    log_a: np.ndarray  # log eigenvalues of A0 along which E[xy] has a component
+    log_e2: np.ndarray  # log of those squared components
+    e2: np.ndarray
+    a: np.ndarray
+    Ey2: float
+    log_alpha: float
+    log_s: float
+    log_m: float
+    log_K: float
+    log_B_offset: float  # log B(b) = D log b + log_B_offset
+
+    @property
+    def depth(self) -> int:
+        return self.spec.depth
+
+    def log_r(self, u):
+        """``log ||(A0 + e^u I)^{-1} E[xy]||`` for an array of ``u``."""
+        u = np.asarray(u, dtype=float)[..., None]
+        return 0.5 * logsumexp(self.log_e2 - 2 * np.logaddexp(self.log_a, u), axis=-1)
+
+    @property
+    def _phi_offset(self) -> float:
+        g = self.spec
+        return self.log_alpha - np.log(g.gamma_u * g.widths[-1]) - self.log_K / self.depth
+
+    def phi(self, u):
+        """The scalar equation as ``phi(u) = 0``: ``2 log r(u) + (1 + 1/D) u + log alpha - log(gamma_u d_D) - log(K)/D``."""
+        return 2 * self.log_r(u) + (1 + 1 / self.depth) * np.asarray(u, dtype=float) + self._phi_offset
+
+    def dphi(self, u):
+        """``d phi / du = (1 + 1/D) - 2 sum_i pi_i sigmoid(u - log a_i)``, ``pi_i`` the weights of ``r^2``."""
+        u = np.asarray(u, dtype=float)[..., None]
+        log_terms = self.log_e2 - 2 * np.logaddexp(self.log_a, u)
+        log_pi = log_terms - logsumexp(log_terms, axis=-1, keepdims=True)
+        sig = np.exp(-np.logaddexp(0.0, self.log_a - u))
+        return (1 + 1 / self.depth) - 2 * np.sum(np.exp(log_pi) * sig, axis=-1)
+
+    def log_b_of_u(self, u):
+        """The output scale ``b`` of a root ``u = log tau``: ``tau = K b^{-2D}``."""
+        return (self.log_K - np.asarray(u, dtype=float)) / (2 * self.depth)
+
+    def loss_at_u(self, u):
+        """The exact loss at the stationary point with ``log tau = u`` (profile value there)."""
+        u = np.asarray(u, dtype=float)
+        b2 = np.exp(2 * self.log_b_of_u(u))
+        tau = np.exp(u)[..., None]
+        fit = np.exp(self.log_alpha) * np.sum(self.e2 / (self.a + tau), axis=-1)
+        return self.Ey2 + self.depth * self.spec.gamma_u * self.spec.widths[-1] * b2 - fit
+
+
+def reduced_problem(stats: DataStats, spec: NetworkSpec) -> ReducedProblem:
+    """Constants of the reduction for given data moments and architecture (every ``gamma`` must be > 0)."""
+    if min(spec.gammas) <= 0:
+        raise ValueError(
+            f"every weight decay must be > 0 for a global minimum to exist (Proposition 1); got gamma={spec.gammas}"
+        )
+    a, e = stats.eigenvalues, stats.exy_eigen
+    keep = (a > 0) & (e != 0)
+    D, d = spec.depth, np.asarray(spec.widths, dtype=float)
+    s2 = np.asarray(spec.sigma2s, dtype=float)
+    log_m = float(np.sum(np.log(d)))
+    log_s = float(np.sum(np.log(d) + np.log(d + s2)))
+    log_alpha = float(np.sum(np.log(d) - np.log(d + s2)))
+    gu, dD = spec.gamma_u, d[-1]
+    fan_in = np.concatenate(([np.nan], d[:-1]))
+    # upper layers i = 2..D: log b_i = log b + 0.5 log(gamma_u d_D / gamma_i) - 0.5 log(d_i d_{i-1})
+    log_B_offset = float(
+        sum(0.5 * np.log(gu * dD / spec.gammas[i]) - 0.5 * np.log(d[i] * fan_in[i]) for i in range(1, D))
+    )
+    log_K = float(np.log(spec.gammas[0] * d[0]) - log_s - 2 * log_B_offset)
+    return ReducedProblem(
+        spec=spec,
+        log_a=np.log(a[keep]),
+        log_e2=np.log(e[keep] ** 2),
+        e2=e[keep] ** 2,
+        a=a[keep],
+        Ey2=stats.Ey2,
+        log_alpha=log_alpha,
+        log_s=log_s,
+        log_m=log_m,
+        log_K=log_K,
+        log_B_offset=log_B_offset,
+    )
+
+
+def _brent(f, lo, hi):
+    return brentq(f, lo, hi, xtol=1e-13 * max(1.0, abs(lo), abs(hi)), rtol=4 * np.finfo(float).eps, maxiter=500)
+
+
+def _nontrivial_log_taus(P: ReducedProblem) -> np.ndarray:
+    """Every root ``u = log tau`` of ``phi``, descending in ``u`` (ascending in ``b``).
+
+    Brackets: ``r(tau) <= r(0)`` and ``r(tau) <= ||E[xy]|| / tau`` bound ``phi`` above by two lines, so roots lie in
+    ``[u_L, u_R]`` where the lines cross zero. ``phi`` is increasing for ``u < min log a_i`` and (for D >= 2)
+    decreasing for ``u > max log a_i + log((D+1)/(D-1))``; between, the critical points of ``phi`` are located on a
+    grid of step 0.05 and refined, which splits the line into monotone pieces, each holding at most one root.
+    """
+    if P.log_a.size == 0:
+        return np.empty(0)
+    D, c = P.depth, P._phi_offset
+    slope = 1 + 1 / D
+    log_r0 = 0.5 * logsumexp(P.log_e2 - 2 * P.log_a)
+    log_e = 0.5 * logsumexp(P.log_e2)
+    u_L = -(2 * log_r0 + c) / slope  # phi <= 2 log r0 + slope u + c
+    phi = lambda u: float(P.phi(u))  # noqa: E731
+    if D == 1:
+        # phi increases everywhere, to the limit 2 log||E[xy]|| + c = log(||E[xy]||^2 / (gamma_u gamma_w)).
+        if 2 * log_e + c <= 0:
+            return np.empty(0)
+        hi, step = max(P.log_a.max(), u_L) + 1.0, 1.0
+        while phi(hi) <= 0:
+            hi, step = hi + step, 2 * step
+            if hi > 1e4:  # the signal exceeds the threshold by less than e^-1e4: b* would be 0 in floating point
+                return np.empty(0)
+        return np.array([_brent(phi, u_L - 1.0, hi)])
+    u_R = (2 * log_e + c) / (2 - slope)  # phi <= 2 log||e|| + (slope - 2) u + c
+    if not u_L < u_R:
+        return np.empty(0)
+    w_lo = max(u_L, P.log_a.min())
+    w_hi = min(u_R, P.log_a.max() + np.log((D + 1) / (D - 1)))
+    points = [u_L, u_R]
+    if w_lo < w_hi:
+        grid = np.linspace(w_lo, w_hi, max(3, int(np.ceil((w_hi - w_lo) / _GRID_STEP)) + 1))
+        dp = P.dphi(grid)
+        dphi = lambda u: float(P.dphi(u))  # noqa: E731
+        for i in np.flatnonzero(np.sign(dp[:-1]) != np.sign(dp[1:])):
+            points.append(grid[i] if dp[i] == 0 else _brent(dphi, grid[i], grid[i + 1]))
+    points = np.unique(points)
+    values = P.phi(points)
+    roots = [u for u, v in zip(points, values) if v == 0]
+    for (lo, vlo), (hi, vhi) in zip(zip(points[:-1], values[:-1]), zip(points[1:], values[1:])):
+        if vlo * vhi < 0:
+            roots.append(_brent(phi, lo, hi))
+    return np.sort(np.unique(roots))[::-1]
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A global minimum of the stochastic deep linear network (returned by :func:`global_minimum`).
+
+    Attributes
+    ----------
+    loss : float
+        Exact expected loss at the global minimum.
+    is_trivial : bool
+        True when the global minimum is the origin (all weights zero).
+    weights : list of arrays
+        ``[W_1, ..., W_D, U]``, a global minimiser (all sign vectors ``r_i = +1``; any signs give the same loss).
+    b : float
+        The output scale ``|U_j|`` of the minimiser (0 when trivial).
+    roots : ndarray
+        Every solution ``b >= 0`` of the scalar equation, ascending; ``b = 0`` (the origin, always a critical
+        point) comes first.
+    root_losses : ndarray
+        The exact loss at each entry of ``roots``.
+    tau : float
+        Ridge parameter of the input layer at the minimum, ``W_1`` rows ``prop. (A0 + tau I)^{-1} E[xy]``
+        (``inf`` when trivial).
+    """
+
+    loss: float
+    is_trivial: bool
+    weights: list
+    b: float
+    roots: np.ndarray
+    root_losses: np.ndarray
+    tau: float
+    stats: DataStats = field(repr=False)
+    spec: NetworkSpec = field(repr=False)
+
+    @property
+    def predictor(self) -> np.ndarray:
+        """The noise-averaged end-to-end map ``p`` with ``E_eps[f(x)] = p . x``."""
+        p = self.weights[-1]
+        for W in reversed(self.weights[:-1]):
+            p = W.T @ p
+        return p
+
+
+def _weights_at(P: ReducedProblem, stats: DataStats, u: float) -> list:
+    """The minimiser with all sign vectors +1 for the root ``u = log tau`` (paper Eq. 10 in the book's scalars)."""
+    spec, D = P.spec, P.depth
+    widths = spec.widths
+    log_b = float(P.log_b_of_u(u))
+    b = np.exp(log_b)
+    weights = [None] * (D + 1)
+    gu, dD = spec.gamma_u, widths[-1]
+    for i in range(1, D):  # W_{i+1} in the paper's numbering, i = 1..D-1 here
+        log_bi = log_b + 0.5 * np.log(gu * dD / spec.gammas[i]) - 0.5 * np.log(widths[i] * widths[i - 1])
+        weights[i] = np.full((widths[i], widths[i - 1]), np.exp(log_bi))
+    weights[D] = np.full(dD, b)
+    # w = B m (B^2 s A0 + gamma_1 d_1 I)^{-1} E[xy] = exp(log m - log B - log s) (A0 + tau I)^{-1} E[xy]
+    a, e, Q = stats.eigenvalues, stats.exy_eigen, stats.eigenvectors
+    z_eig = np.where(e != 0, e / (a + np.exp(u)), 0.0)
+    log_B = D * log_b + P.log_B_offset
+    w = np.exp(P.log_m - log_B - P.log_s) * (Q @ z_eig)
+    weights[0] = np.tile(w, (widths[0], 1))
+    return weights
+
+
+def global_minimum(A0, Exy=None, Ey2=None, *, depth, width, gamma, sigma2) -> Solution:
+    """Global minimum of the exact expected loss of a stochastic deep linear network with weight decay.
+
+    Solves paper Eq. 9 (Eq. 2 for ``depth=1``) through the one-scalar reduction of Theorems 1-2 (see the module
+    docstring): all non-negative roots of the scalar equation are found, and the one of least exact loss, ``b = 0``
+    included, is returned with its weights.
+
+    Parameters
+    ----------
+    A0, Exy, Ey2 : arrays and float, or a :class:`DataStats` as ``A0``
+        Data moments ``E[x x^T]`` (symmetric PSD), ``E[x y]``, ``E[y^2]``.
+    depth : int
+        Number of hidden layers ``D >= 1``.
+    width : int or sequence of D ints
+        Hidden widths ``d_1..d_D``.
+    gamma : float or sequence of D + 1 floats
+        Weight decays ``[gamma_1, ..., gamma_D, gamma_u]``, all > 0.
+    sigma2 : float or sequence of D floats
+        Noise variances ``sigma_1^2..sigma_D^2 >= 0`` (``E[eps] = 1``, ``E[eps^2] = 1 + sigma^2``).
+
+    Returns
+    -------
+    Solution
+
+    Raises
+    ------
+    ValueError
+        On invalid or inconsistent data moments, a weight decay that is not > 0, or malformed architecture.
+    """
+    stats = as_stats(A0, Exy, Ey2)
+    spec = network_spec(depth, width, gamma, sigma2)
+    P = reduced_problem(stats, spec)
+    us = _nontrivial_log_taus(P)
+    root_losses = np.concatenate(([stats.Ey2], P.loss_at_u(us))) if us.size else np.array([stats.Ey2])
+    roots = np.concatenate(([0.0], np.exp(P.log_b_of_u(us)))) if us.size else np.array([0.0])
+    best = int(np.argmin(root_losses))
+    if best == 0:
+        weights = [np.zeros((w, f)) for w, f in zip(spec.widths, (stats.dim,) + spec.widths[:-1])]
+        weights.append(np.zeros(spec.widths[-1]))
+        tau = np.inf
+    else:
+        weights = _weights_at(P, stats, us[best - 1])
+        tau = float(np.exp(us[best - 1]))
+    for W in weights:
+        W.setflags(write=False)
+    return Solution(
+        loss=float(root_losses[best]),
+        is_trivial=best == 0,
+        weights=weights,
+        b=float(roots[best]),
+        roots=roots,
+        root_losses=root_losses,
+        tau=tau,
+        stats=stats,
+        spec=spec,
+    )
+
+
+def profile_loss(b, A0, Exy=None, Ey2=None, *, depth, width, gamma, sigma2) -> np.ndarray:
+    """The loss along the output scale ``b``: the minimum of the exact loss over the input layer, with every upper
+    layer rank one and balanced to ``b`` (the book's reduced loss; paper Eq. 36 for ``depth=1``).
+
+    ``L(b) = E[y^2] + D gamma_u d_D b^2 - alpha sum_i E[x'y]_i^2 / (a_i + K b^{-2D})``, and ``L(0) = E[y^2]``.
+    Its stationary points ``b > 0`` are the nontrivial roots of :func:`global_minimum`.
+    """
+    stats = as_stats(A0, Exy, Ey2)
+    spec = network_spec(depth, width, gamma, sigma2)
+    P = reduced_problem(stats, spec)
+    b = finite_array(b, "b")
+    if np.any(b < 0):
+        raise ValueError("b must be non-negative")
+    out = np.full(b.shape, stats.Ey2)
+    pos = b > 0
+    if P.log_a.size and np.any(pos):
+        u = P.log_K - 2 * spec.depth * np.log(b[pos])
+        out[pos] = P.loss_at_u(u)
+    return out
