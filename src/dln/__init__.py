@@ -19,6 +19,11 @@ Solution
     global_minimum   -- the global minimum in closed form up to one scalar (Theorems 1-2), all roots found
     Solution         -- its result: loss, is_trivial, weights, b, roots, root_losses, tau
     profile_loss     -- the loss along the output scale ``b`` (the reduced loss)
+Training (many networks at once, CPU or CUDA)
+    train_exact      -- gradient descent / Adam / L-BFGS on the exact loss, batched over initialisations
+    train_sampled    -- minibatch SGD with real dropout or Gaussian noise draws, batched
+    init_weights     -- seeded Gaussian initialisation with a scale (1 = Kaiming/LeCun)
+    TrainResult      -- final weights, exact losses and loss history
 Scale
     current_scale, by_scale, SCALES -- the experiment scale from ``DLN_SCALE`` (ci | default | full)
 Plotting
@@ -38,6 +43,7 @@ from .plotting import PALETTE, use_house_style
 from .scale import SCALES, by_scale, current_scale
 from .solution import Solution, global_minimum, profile_loss
 from .stats import DataStats, data_stats, random_stats
+from .training import TrainResult, init_weights, train_exact, train_sampled
 
 __version__ = "0.1.0"
 
@@ -56,6 +62,10 @@ __all__ = [
     "global_minimum",
     "Solution",
     "profile_loss",
+    "train_exact",
+    "train_sampled",
+    "init_weights",
+    "TrainResult",
     "current_scale",
     "by_scale",
     "SCALES",

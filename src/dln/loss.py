@@ -21,21 +21,27 @@ from .stats import as_stats
 
 
 def _moments(weights, sigma2s, eye):
-    """End-to-end vector ``p`` and noise-averaged second-moment matrix ``Q_0`` (works for numpy and torch)."""
+    """End-to-end vector ``p`` and noise-averaged second-moment matrix ``Q_0``.
+
+    Written once for numpy and torch, and for a leading batch axis (many networks at once) or none.
+    """
     U = weights[-1]
-    Q = U[:, None] * U[None, :]
+    Q = U[..., :, None] * U[..., None, :]
     p = U
     for W, s2 in zip(reversed(weights[:-1]), reversed(sigma2s)):
-        Q = Q + s2 * (Q * eye(Q.shape[0]))  # noise of this layer: add sigma^2 times the diagonal
-        Q = W.T @ Q @ W
-        p = W.T @ p
+        Q = Q + s2 * (Q * eye(Q.shape[-1]))  # noise of this layer: add sigma^2 times the diagonal
+        Wt = W.swapaxes(-1, -2)
+        Q = Wt @ Q @ W
+        p = (Wt @ p[..., None])[..., 0]
     return p, Q
 
 
 def _loss(weights, A0, Exy, Ey2, gammas, sigma2s, eye):
     p, Q = _moments(weights, sigma2s, eye)
-    data_term = (Q * A0).sum() - 2 * (p * Exy).sum() + Ey2
-    reg = sum(g * (W * W).sum() for g, W in zip(gammas, weights))
+    data_term = (Q * A0).sum(axis=(-1, -2)) - 2 * (p * Exy).sum(axis=-1) + Ey2
+    reg = gammas[-1] * (weights[-1] * weights[-1]).sum(axis=-1)
+    for g, W in zip(gammas[:-1], weights[:-1]):
+        reg = reg + g * (W * W).sum(axis=(-1, -2))
     return data_term + reg
 
 
