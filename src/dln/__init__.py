@@ -19,6 +19,15 @@ Solution
     global_minimum   -- the global minimum in closed form up to one scalar (Theorems 1-2), all roots found
     Solution         -- its result: loss, is_trivial, weights, b, roots, root_losses, tau
     profile_loss     -- the loss along the output scale ``b`` (the reduced loss)
+Conditions and bounds (each names the paper's inequality and equation)
+    two_layer_critical_signal, two_layer_is_trivial -- the threshold ``||E[xy]||^2 <= gamma_u gamma_w`` (Thm 1, Eq. 4)
+    two_layer_curvature_at_origin -- ``L''(0)`` of the two-layer reduced loss (Eq. 37, sign corrected)
+    two_layer_b_bounds   -- bounds on ``b*`` from the extreme eigenvalues of ``A0`` (Eq. 8)
+    two_layer_whitened_b, two_layer_whitened_row -- closed form for ``A0 = sigma_x^2 I`` (App. C, Eqs. 104-105)
+Landscape
+    gradient, hessian     -- exact gradient and Hessian of the exact loss on the flattened weights (torch autograd)
+    classify_critical_point, classify_hessian, CriticalPoint -- minimum / strict saddle / degenerate by Hessian spectrum
+    flatten_weights, unflatten_weights -- ``[W_1, ..., W_D, U]`` <-> one parameter vector
 Training (many networks at once, CPU or CUDA)
     train_exact      -- gradient descent / Adam / L-BFGS on the exact loss, batched over initialisations
     train_sampled    -- minibatch SGD with real dropout or Gaussian noise draws, batched
@@ -30,6 +39,14 @@ Plotting
     use_house_style, PALETTE -- one figure style for the whole book
 """
 
+from .conditions import (
+    two_layer_b_bounds,
+    two_layer_critical_signal,
+    two_layer_curvature_at_origin,
+    two_layer_is_trivial,
+    two_layer_whitened_b,
+    two_layer_whitened_row,
+)
 from .loss import (
     end_to_end,
     expected_loss,
@@ -37,6 +54,15 @@ from .loss import (
     monte_carlo_loss,
     output_second_moment,
     sample_noise,
+)
+from .landscape import (
+    CriticalPoint,
+    classify_critical_point,
+    classify_hessian,
+    flatten_weights,
+    gradient,
+    hessian,
+    unflatten_weights,
 )
 from .network import NetworkSpec, network_spec
 from .plotting import PALETTE, use_house_style
@@ -62,6 +88,19 @@ __all__ = [
     "global_minimum",
     "Solution",
     "profile_loss",
+    "two_layer_critical_signal",
+    "two_layer_is_trivial",
+    "two_layer_curvature_at_origin",
+    "two_layer_b_bounds",
+    "two_layer_whitened_b",
+    "two_layer_whitened_row",
+    "gradient",
+    "hessian",
+    "classify_critical_point",
+    "classify_hessian",
+    "CriticalPoint",
+    "flatten_weights",
+    "unflatten_weights",
     "train_exact",
     "train_sampled",
     "init_weights",
