@@ -30,11 +30,26 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import brentq
-from scipy.special import logsumexp
 
 from ._validation import finite_array
 from .network import NetworkSpec, network_spec
 from .stats import DataStats, as_stats
+
+def _logsumexp(x, axis=None, keepdims=False):
+    """``log sum exp(x)`` along ``axis``, shifted by the maximum (scipy's version costs ~0.1 ms per call in
+    array-API dispatch, and the root finder calls this hundreds of times)."""
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else (np.squeeze(out, axis=axis) if axis is not None else out.reshape(()))
+
+
+def _chunked(f, u, rows=128):
+    """``f`` on a 1-d array ``u`` in chunks, so that no ``len(u) x n_eigen`` temporary is formed at once (memory
+    stays ``O(rows * d)``, far below one ``d x d`` matrix for large ``d``)."""
+    u = np.asarray(u, dtype=float)
+    return np.concatenate([f(u[i : i + rows]) for i in range(0, u.size, rows)]) if u.size else np.empty(0)
+
 
 _GRID_STEP = 0.05  # in log(tau); every term of the equation varies on a unit scale in log(tau)
 
@@ -62,7 +77,7 @@ class ReducedProblem:
     def log_r(self, u):
         """``log ||(A0 + e^u I)^{-1} E[xy]||`` for an array of ``u``."""
         u = np.asarray(u, dtype=float)[..., None]
-        return 0.5 * logsumexp(self.log_e2 - 2 * np.logaddexp(self.log_a, u), axis=-1)
+        return 0.5 * _logsumexp(self.log_e2 - 2 * np.logaddexp(self.log_a, u), axis=-1)
 
     @property
     def _phi_offset(self) -> float:
@@ -76,22 +91,31 @@ class ReducedProblem:
     def dphi(self, u):
         """``d phi / du = (1 + 1/D) - 2 sum_i pi_i sigmoid(u - log a_i)``, ``pi_i`` the weights of ``r^2``."""
         u = np.asarray(u, dtype=float)[..., None]
-        log_terms = self.log_e2 - 2 * np.logaddexp(self.log_a, u)
-        log_pi = log_terms - logsumexp(log_terms, axis=-1, keepdims=True)
-        sig = np.exp(-np.logaddexp(0.0, self.log_a - u))
-        return (1 + 1 / self.depth) - 2 * np.sum(np.exp(log_pi) * sig, axis=-1)
+        log_apt = np.logaddexp(self.log_a, u)  # log(a_i + tau)
+        log_terms = self.log_e2 - 2 * log_apt
+        weights = np.exp(log_terms - np.max(log_terms, axis=-1, keepdims=True))  # pi_i up to normalisation, <= 1
+        sig = np.exp(u - log_apt)  # tau / (a_i + tau) in (0, 1]
+        return (1 + 1 / self.depth) - 2 * np.sum(weights * sig, axis=-1) / np.sum(weights, axis=-1)
 
     def log_b_of_u(self, u):
         """The output scale ``b`` of a root ``u = log tau``: ``tau = K b^{-2D}``."""
         return (self.log_K - np.asarray(u, dtype=float)) / (2 * self.depth)
 
     def loss_at_u(self, u):
-        """The exact loss at the stationary point with ``log tau = u`` (profile value there)."""
+        """The profile ``L(b)`` at ``log tau = u`` (the exact loss there when ``u`` is a root)."""
+        return self.Ey2 + self.gain_at_u(u)
+
+    def gain_at_u(self, u):
+        """``L(b) - E[y^2] = D gamma_u d_D b^2 - alpha sum_i e_i^2 / (a_i + tau)`` at ``log tau = u``.
+
+        Formed without ``E[y^2]``, so that near a threshold, where the gain is far below ``eps * E[y^2]``, it still
+        ranks a root against the origin (gain 0). It is stationary at a root, so a root off by ``du`` changes it
+        only by ``O(du^2)``.
+        """
         u = np.asarray(u, dtype=float)
         b2 = np.exp(2 * self.log_b_of_u(u))
-        tau = np.exp(u)[..., None]
-        fit = np.exp(self.log_alpha) * np.sum(self.e2 / (self.a + tau), axis=-1)
-        return self.Ey2 + self.depth * self.spec.gamma_u * self.spec.widths[-1] * b2 - fit
+        fit = np.exp(self.log_alpha) * np.sum(np.exp(self.log_e2 - np.logaddexp(self.log_a, u[..., None])), axis=-1)
+        return self.depth * self.spec.gamma_u * self.spec.widths[-1] * b2 - fit
 
 
 def reduced_problem(stats: DataStats, spec: NetworkSpec) -> ReducedProblem:
@@ -133,25 +157,59 @@ def _brent(f, lo, hi):
     return brentq(f, lo, hi, xtol=1e-13 * max(1.0, abs(lo), abs(hi)), rtol=4 * np.finfo(float).eps, maxiter=500)
 
 
+
+
+def _critical_points(P: ReducedProblem, grid, dp, level: int = 0) -> list:
+    """Points that split ``grid`` into pieces on which ``phi`` is monotone (every zero of ``phi'`` in the range).
+
+    A sign change of ``phi'`` between grid points is refined by Brent's method. A cell without one can still hide a
+    pair of zeros, but only if ``phi'`` is small at both ends: ``phi'' = 4 Var_pi(s) - 2 E_pi[s (1 - s)]`` with
+    ``s_i = sigmoid(u - log a_i)`` lies in ``[-1/2, 1]``, so ``phi'`` cannot fall from ``d > 0`` to 0 in less than
+    ``2 d`` nor rise from ``-d`` in less than ``d``. Cells that pass this test (with a margin of 1.25) are searched
+    again on a 64 times finer grid, down to cells of width ~1e-9, whose midpoint is then kept as a split point (a
+    harmless extra piece).
+    """
+    h = grid[1] - grid[0]
+    dphi = lambda u: float(P.dphi(u))  # noqa: E731
+    out = list(grid[dp == 0])
+    d_lo, d_hi = dp[:-1], dp[1:]
+    change = (d_lo * d_hi < 0)
+    out.extend(_brent(dphi, grid[i], grid[i + 1]) for i in np.flatnonzero(change))
+    # phi'' lies in [-1/2, 1]: from a positive value phi' needs a distance >= 2 phi' to fall to 0 and >= phi' to rise
+    # back, so two hidden zeros need 2 d_lo + d_hi <= h (both > 0) or |d_lo| + 2 |d_hi| <= h (both < 0).
+    need = np.where(d_lo > 0, 2 * d_lo + d_hi, -d_lo - 2 * d_hi)
+    hidden = ~change & (d_lo != 0) & (d_hi != 0) & (need <= 1.25 * h)
+    for i in np.flatnonzero(hidden):
+        if level >= 4:
+            out.append(0.5 * (grid[i] + grid[i + 1]))
+        else:
+            fine = np.linspace(grid[i], grid[i + 1], 65)
+            out.extend(_critical_points(P, fine, _chunked(P.dphi, fine), level + 1))
+    return out
+
+
 def _nontrivial_log_taus(P: ReducedProblem) -> np.ndarray:
     """Every root ``u = log tau`` of ``phi``, descending in ``u`` (ascending in ``b``).
 
     Brackets: ``r(tau) <= r(0)`` and ``r(tau) <= ||E[xy]|| / tau`` bound ``phi`` above by two lines, so roots lie in
     ``[u_L, u_R]`` where the lines cross zero. ``phi`` is increasing for ``u < min log a_i`` and (for D >= 2)
     decreasing for ``u > max log a_i + log((D+1)/(D-1))``; between, the critical points of ``phi`` are located on a
-    grid of step 0.05 and refined, which splits the line into monotone pieces, each holding at most one root.
+    grid of step 0.05 and refined (see :func:`_critical_points`: a cell that could hide a pair of critical points is
+    searched on a finer grid), which splits the line into monotone pieces, each holding at most one root.
     """
     if P.log_a.size == 0:
         return np.empty(0)
     D, c = P.depth, P._phi_offset
     slope = 1 + 1 / D
-    log_r0 = 0.5 * logsumexp(P.log_e2 - 2 * P.log_a)
-    log_e = 0.5 * logsumexp(P.log_e2)
+    log_r0 = 0.5 * _logsumexp(P.log_e2 - 2 * P.log_a)
+    log_e = 0.5 * _logsumexp(P.log_e2)
     u_L = -(2 * log_r0 + c) / slope  # phi <= 2 log r0 + slope u + c
     phi = lambda u: float(P.phi(u))  # noqa: E731
     if D == 1:
         # phi increases everywhere, to the limit 2 log||E[xy]|| + c = log(||E[xy]||^2 / (gamma_u gamma_w)).
-        if 2 * log_e + c <= 0:
+        # Within rounding of the threshold (the excess is a difference of logarithms, each good to a few eps) the
+        # root b* ~ sqrt(excess) is indistinguishable from 0, and its gain ~ excess^2 from no gain at all.
+        if 2 * log_e + c <= 64 * np.finfo(float).eps * (abs(2 * log_e) + abs(c) + 1.0):
             return np.empty(0)
         hi, step = max(P.log_a.max(), u_L) + 1.0, 1.0
         while phi(hi) <= 0:
@@ -162,17 +220,17 @@ def _nontrivial_log_taus(P: ReducedProblem) -> np.ndarray:
     u_R = (2 * log_e + c) / (2 - slope)  # phi <= 2 log||e|| + (slope - 2) u + c
     if not u_L < u_R:
         return np.empty(0)
-    w_lo = max(u_L, P.log_a.min())
-    w_hi = min(u_R, P.log_a.max() + np.log((D + 1) / (D - 1)))
+    # phi' > 0 strictly below min log a_i and < 0 strictly above max log a_i + log((D+1)/(D-1)); the window is widened
+    # by 1 so that a critical point on its edge (one eigenvalue: exactly there) is seen as a sign change of phi'.
+    w_lo = max(u_L, P.log_a.min() - 1.0)
+    w_hi = min(u_R, P.log_a.max() + np.log((D + 1) / (D - 1)) + 1.0)
     points = [u_L, u_R]
     if w_lo < w_hi:
         grid = np.linspace(w_lo, w_hi, max(3, int(np.ceil((w_hi - w_lo) / _GRID_STEP)) + 1))
-        dp = P.dphi(grid)
-        dphi = lambda u: float(P.dphi(u))  # noqa: E731
-        for i in np.flatnonzero(np.sign(dp[:-1]) != np.sign(dp[1:])):
-            points.append(grid[i] if dp[i] == 0 else _brent(dphi, grid[i], grid[i + 1]))
+        points.extend(_critical_points(P, grid, _chunked(P.dphi, grid)))
+        points.extend(grid)  # extra split points: roots inside the window get brackets of width <= 0.05
     points = np.unique(points)
-    values = P.phi(points)
+    values = _chunked(P.phi, points)
     roots = [u for u, v in zip(points, values) if v == 0]
     for (lo, vlo), (hi, vhi) in zip(zip(points[:-1], values[:-1]), zip(points[1:], values[1:])):
         if vlo * vhi < 0:
@@ -277,9 +335,12 @@ def global_minimum(A0, Exy=None, Ey2=None, *, depth, width, gamma, sigma2) -> So
     spec = network_spec(depth, width, gamma, sigma2)
     P = reduced_problem(stats, spec)
     us = _nontrivial_log_taus(P)
-    root_losses = np.concatenate(([stats.Ey2], P.loss_at_u(us))) if us.size else np.array([stats.Ey2])
+    # Roots are ranked by their gain L - E[y^2], formed without E[y^2] (no cancellation against it near a
+    # threshold); the origin has gain 0 and wins ties.
+    gains = np.concatenate(([0.0], P.gain_at_u(us))) if us.size else np.array([0.0])
+    root_losses = stats.Ey2 + gains
     roots = np.concatenate(([0.0], np.exp(P.log_b_of_u(us)))) if us.size else np.array([0.0])
-    best = int(np.argmin(root_losses))
+    best = int(np.argmin(gains))
     if best == 0:
         weights = [np.zeros((w, f)) for w, f in zip(spec.widths, (stats.dim,) + spec.widths[:-1])]
         weights.append(np.zeros(spec.widths[-1]))

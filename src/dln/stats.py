@@ -196,8 +196,11 @@ def random_stats(d, *, seed, cond=1.0, signal=1.0, label_noise=0.1, a_max=1.0) -
     Q = Q * np.sign(np.diag(R))
     a = a_max * np.logspace(-np.log10(cond), 0.0, d) if d > 1 else np.array([a_max])
     A0 = (Q * a) @ Q.T
+    A0 = 0.5 * (A0 + A0.T)
     direction = rng.standard_normal(d)
-    e_eig = signal * direction / np.linalg.norm(direction)
-    Exy = Q @ e_eig
-    Ey2 = float(np.sum(e_eig**2 / a)) + label_noise
-    return DataStats(A0, Exy, Ey2)
+    Exy = Q @ (signal * direction / np.linalg.norm(direction))
+    # E[xy]^T A0^{-1} E[xy] of the matrix as stored: for cond ~ 1e12 rounding in Q diag(a) Q^T moves the small
+    # eigenvalues by ~eps * a_max, which changes this term far more than the label noise.
+    a_stored, Q_stored = np.linalg.eigh(A0)
+    explained = float(np.sum((Q_stored.T @ Exy) ** 2 / a_stored))
+    return DataStats(A0, Exy, explained + label_noise)
