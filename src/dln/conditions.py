@@ -27,7 +27,9 @@ _WHITENED_RTOL = 1e-9
 
 def _stats(stats) -> DataStats:
     if not isinstance(stats, DataStats):
-        raise ValueError(f"stats must be a dln.DataStats (see dln.DataStats, dln.data_stats); got {type(stats).__name__}")
+        raise ValueError(
+            f"stats must be a dln.DataStats (see dln.DataStats, dln.data_stats); got {type(stats).__name__}"
+        )
     return as_stats(stats)
 
 
