@@ -27,6 +27,7 @@ loss among all roots and ``b = 0``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from scipy.optimize import brentq
@@ -51,6 +52,7 @@ def _chunked(f, u, rows=128):
     return np.concatenate([f(u[i : i + rows]) for i in range(0, u.size, rows)]) if u.size else np.empty(0)
 
 
+_DIRECT_SPAN = 150.0  # e-folds within which r and phi' are evaluated in plain arithmetic (see ReducedProblem)
 _GRID_STEP = 0.05  # in log(tau); every term of the equation varies on a unit scale in log(tau)
 
 
@@ -74,10 +76,36 @@ class ReducedProblem:
     def depth(self) -> int:
         return self.spec.depth
 
+    @cached_property
+    def _scaled(self):
+        """``(a / a_max, e^2 / max e^2, log a_max, log max e^2)``, or None when the spectrum spans too many e-folds.
+
+        In these units, and for ``|log(tau / a_max)| < 150``, every term of ``r`` and ``phi'`` lies between
+        ``e^-300`` and ``e^300``: plain arithmetic is then exact to rounding and several times faster than the
+        ``logaddexp`` route, which is kept for everything else.
+        """
+        if self.log_a.size == 0 or self.log_a.max() - self.log_a.min() >= _DIRECT_SPAN:
+            return None
+        la, le = float(self.log_a.max()), float(self.log_e2.max())
+        return np.exp(self.log_a - la), np.exp(self.log_e2 - le), la, le
+
+    def _direct_t(self, u):
+        """``tau / a_max`` as a column, when the plain-arithmetic route applies to every ``u``; else None."""
+        if self._scaled is None:
+            return None
+        log_t = u - self._scaled[2]
+        if log_t.size == 0 or np.max(np.abs(log_t)) >= _DIRECT_SPAN:
+            return None
+        return np.exp(log_t)[..., None]
+
     def log_r(self, u):
         """``log ||(A0 + e^u I)^{-1} E[xy]||`` for an array of ``u``."""
-        u = np.asarray(u, dtype=float)[..., None]
-        return 0.5 * _logsumexp(self.log_e2 - 2 * np.logaddexp(self.log_a, u), axis=-1)
+        u = np.asarray(u, dtype=float)
+        t = self._direct_t(u)
+        if t is not None:
+            a_n, e2_n, la, le = self._scaled
+            return 0.5 * (np.log(np.sum(e2_n / (a_n + t) ** 2, axis=-1)) + le) - la
+        return 0.5 * _logsumexp(self.log_e2 - 2 * np.logaddexp(self.log_a, u[..., None]), axis=-1)
 
     @property
     def _phi_offset(self) -> float:
@@ -90,7 +118,14 @@ class ReducedProblem:
 
     def dphi(self, u):
         """``d phi / du = (1 + 1/D) - 2 sum_i pi_i sigmoid(u - log a_i)``, ``pi_i`` the weights of ``r^2``."""
-        u = np.asarray(u, dtype=float)[..., None]
+        u = np.asarray(u, dtype=float)
+        t = self._direct_t(u)
+        if t is not None:
+            a_n, e2_n = self._scaled[:2]
+            den = a_n + t
+            weights = e2_n / den**2
+            return (1 + 1 / self.depth) - 2 * np.sum(weights * (t / den), axis=-1) / np.sum(weights, axis=-1)
+        u = u[..., None]
         log_apt = np.logaddexp(self.log_a, u)  # log(a_i + tau)
         log_terms = self.log_e2 - 2 * log_apt
         weights = np.exp(log_terms - np.max(log_terms, axis=-1, keepdims=True))  # pi_i up to normalisation, <= 1
