@@ -21,7 +21,7 @@ mathjax:
 # Sets up and builds the whole book into _build/html: executes every chapter, fails on any cell error,
 # treats warnings as errors and checks every reference.
 book: install-book mathjax
-	jupyter-book build . -W -n --keep-going
+	$(PYTHON) -c "from jupyter_book.cli.main import main; main()" build . -W -n --keep-going
 
 # Sets up and runs the whole test suite: unit tests of dln and every chapter under nbval, at DLN_SCALE=ci.
 test: install-test
