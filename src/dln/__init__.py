@@ -37,6 +37,9 @@ Scale
     current_scale, by_scale, SCALES -- the experiment scale from ``DLN_SCALE`` (ci | default | full)
 Plotting
     use_house_style, PALETTE -- one figure style for the whole book
+Experiments (submodule ``dln.experiments``)
+    experiment, run_experiment, save_results, load_results, provenance -- register ``f(scale) -> arrays``, run it
+    and save the result with its provenance; ``python -m dln.experiments NAME --scale full``
 """
 
 from .conditions import (
