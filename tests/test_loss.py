@@ -96,3 +96,8 @@ def test_bad_weights_raise(weights, kwargs, message):
 def test_bad_noise_kind_raises():
     with pytest.raises(ValueError, match="noise kind"):
         dln.sample_noise("uniform", 1.0, 3, np.random.default_rng(0))
+
+
+def test_noise_needs_a_generator():
+    with pytest.raises(ValueError, match="Generator"):
+        dln.sample_noise("gaussian", 1.0, 3, 42)

@@ -122,6 +122,8 @@ def sample_noise(kind, sigma2, size, rng) -> np.ndarray:
     """
     if kind not in NOISE_KINDS:
         raise ValueError(f"noise kind must be one of {NOISE_KINDS}; got {kind!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)); got {type(rng).__name__}")
     sigma2 = float(sigma2)
     if not np.isfinite(sigma2) or sigma2 < 0:
         raise ValueError(f"sigma2 must be finite and non-negative; got {sigma2}")
