@@ -1,9 +1,10 @@
 """Hand every jupytext chapter in book/ to nbval.
 
-nbval collects only ``.ipynb`` files; the chapters are MyST Markdown notebooks. For each ``book/*.md`` with a
-``kernelspec`` header we build nbval's own collector and let it read the text notebook through jupytext, so the
-kernel still starts in ``book/`` and failures point at the chapter's file. Run with
-``pytest --nbval-lax --nbval-current-env`` (see README.md); the scale of the experiments is forced to ``ci``.
+nbval collects only ``.ipynb`` files; the chapters are MyST Markdown notebooks. For each
+``book/*.md`` with a ``kernelspec`` header we build nbval's own collector and let it
+read the text notebook through jupytext, so the kernel still starts in ``book/`` and
+failures point at the chapter's file. Run with ``pytest --nbval-lax
+--nbval-current-env`` (see README.md); the scale of the experiments is forced to ``ci``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import nbformat
 
 BOOK = Path(__file__).parent / "book"
 
-# Chapters run at the test scale; set before any kernel starts (kernels inherit the environment).
+# Chapters run at the test scale; set before any kernel starts (kernels inherit the
+# environment).
 os.environ.setdefault("DLN_SCALE", "ci")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -30,7 +32,9 @@ def _is_chapter(path: Path) -> bool:
 
 def pytest_collect_file(file_path: Path, parent):
     opt = parent.config.option
-    if not (getattr(opt, "nbval", False) or getattr(opt, "nbval_lax", False)) or not _is_chapter(file_path):
+    if not (
+        getattr(opt, "nbval", False) or getattr(opt, "nbval_lax", False)
+    ) or not _is_chapter(file_path):
         return None
     from nbval.plugin import IPyNbFile
 

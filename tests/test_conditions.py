@@ -1,4 +1,5 @@
-"""Unit tests of dln.conditions: the closed-form conditions and bounds against the solver."""
+"""Unit tests of dln.conditions: the closed-form conditions and bounds against the
+solver."""
 
 import numpy as np
 import pytest
@@ -30,14 +31,26 @@ def test_curvature_matches_finite_difference_of_profile():
     st = dln.random_stats(3, seed=5, cond=10, signal=1.3)
     gw, gu, d1, s2 = 0.4, 0.7, 5, 0.6
     h = 1e-4
-    L = dln.profile_loss(np.array([0.0, h, 2 * h]), st, depth=1, width=d1, gamma=[gw, gu], sigma2=s2)
-    # L(b) = L(0) + L''(0) b^2 / 2 + O(b^4): the one-sided difference (L(h) - L(0)) * 2 / h^2 is exact to O(h^2)
+    L = dln.profile_loss(
+        np.array([0.0, h, 2 * h]), st, depth=1, width=d1, gamma=[gw, gu], sigma2=s2
+    )
+    # L(b) = L(0) + L''(0) b^2 / 2 + O(b^4): the one-sided difference (L(h) - L(0)) * 2
+    # / h^2 is exact to O(h^2)
     fd = 2 * (L[1] - L[0]) / h**2
-    assert fd == pytest.approx(dln.two_layer_curvature_at_origin(st, d1, gw, gu), rel=1e-5)
+    assert fd == pytest.approx(
+        dln.two_layer_curvature_at_origin(st, d1, gw, gu), rel=1e-5
+    )
 
 
-@pytest.mark.parametrize("seed, cond, d1, gw, gu, s2", [(0, 1.0, 2, 0.1, 0.1, 0.5), (1, 1e3, 6, 0.05, 0.3, 1.0),
-                                                       (2, 1e8, 3, 0.2, 0.02, 0.0), (3, 30.0, 9, 0.01, 1.0, 4.0)])
+@pytest.mark.parametrize(
+    "seed, cond, d1, gw, gu, s2",
+    [
+        (0, 1.0, 2, 0.1, 0.1, 0.5),
+        (1, 1e3, 6, 0.05, 0.3, 1.0),
+        (2, 1e8, 3, 0.2, 0.02, 0.0),
+        (3, 30.0, 9, 0.01, 1.0, 4.0),
+    ],
+)
 def test_b_bounds_contain_solver_b(seed, cond, d1, gw, gu, s2):
     st = dln.random_stats(5, seed=seed, cond=cond, signal=3.0 * np.sqrt(gw * gu))
     sol = _solve(st, d1, gw, gu, s2)
@@ -60,20 +73,30 @@ def test_b_bounds_trivial_and_singular():
     assert lo2 == pytest.approx(b, rel=1e-10) and hi2 == pytest.approx(b, rel=1e-10)
 
 
-@pytest.mark.parametrize("d, d1, s2x, gw, gu, s2", [(3, 4, 1.0, 0.1, 0.1, 0.5), (6, 2, 0.3, 0.02, 0.5, 2.0),
-                                                  (1, 7, 5.0, 1.0, 0.05, 0.0)])
+@pytest.mark.parametrize(
+    "d, d1, s2x, gw, gu, s2",
+    [
+        (3, 4, 1.0, 0.1, 0.1, 0.5),
+        (6, 2, 0.3, 0.02, 0.5, 2.0),
+        (1, 7, 5.0, 1.0, 0.05, 0.0),
+    ],
+)
 def test_whitened_closed_form_matches_solver(d, d1, s2x, gw, gu, s2):
     rng = np.random.default_rng(d)
     exy = rng.standard_normal(d)
     st = _whitened(d, s2x, 2.5 * np.sqrt(gw * gu) * exy / np.linalg.norm(exy))
     sol = _solve(st, d1, gw, gu, s2)
-    assert dln.two_layer_whitened_b(st, d1, gw, gu, s2) == pytest.approx(sol.b, rel=1e-10)
+    assert dln.two_layer_whitened_b(st, d1, gw, gu, s2) == pytest.approx(
+        sol.b, rel=1e-10
+    )
     v = dln.two_layer_whitened_row(st, d1, gw, gu, s2)
     W, U = sol.weights
     assert np.all(U > 0)
     np.testing.assert_allclose(W, np.tile(v, (d1, 1)), rtol=1e-9, atol=1e-14)
     lo, hi = dln.two_layer_b_bounds(st, d1, gw, gu, s2)
-    assert lo == pytest.approx(sol.b, rel=1e-12) and hi == pytest.approx(sol.b, rel=1e-12)
+    assert lo == pytest.approx(sol.b, rel=1e-12) and hi == pytest.approx(
+        sol.b, rel=1e-12
+    )
 
 
 def test_whitened_below_threshold_is_zero():
@@ -99,6 +122,8 @@ def test_bad_inputs_raise():
     with pytest.raises(ValueError, match="sigma2"):
         dln.two_layer_b_bounds(st, 2, 0.1, 0.1, -0.5)
     with pytest.raises(ValueError, match="whitened"):
-        dln.two_layer_whitened_b(st, 2, 0.1, 0.1, 0.5)  # cond(A0) = 10: not a multiple of I
+        dln.two_layer_whitened_b(
+            st, 2, 0.1, 0.1, 0.5
+        )  # cond(A0) = 10: not a multiple of I
     with pytest.raises(ValueError, match="whitened"):
         dln.two_layer_whitened_row(st, 2, 0.1, 0.1, 0.5)

@@ -14,14 +14,18 @@ def _squares(scale):
 
 
 def test_run_saves_results_with_provenance_and_resumes(tmp_path):
-    arrays, meta = experiments.run_experiment("unit-test-squares", "ci", out_dir=tmp_path)
+    arrays, meta = experiments.run_experiment(
+        "unit-test-squares", "ci", out_dir=tmp_path
+    )
     np.testing.assert_array_equal(arrays["x"], [0, 1, 4])
     saved = json.loads((tmp_path / "unit-test-squares-ci.json").read_text())
     for key in ("scale", "git_commit", "device", "wall_time_s", "torch", "numpy"):
         assert key in saved
     assert saved["scale"] == "ci" and not list(tmp_path.glob("*.tmp"))
     again = experiments.run_experiment("unit-test-squares", "ci", out_dir=tmp_path)
-    assert again[1]["created_utc"] == meta["created_utc"]  # same commit and scale: not run again
+    assert (
+        again[1]["created_utc"] == meta["created_utc"]
+    )  # same commit and scale: not run again
 
 
 def test_bad_experiment_requests():

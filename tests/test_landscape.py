@@ -1,4 +1,5 @@
-"""Tests of dln.landscape: exact gradient and Hessian of the exact loss, and the critical-point classifier."""
+"""Tests of dln.landscape: exact gradient and Hessian of the exact loss, and the
+critical-point classifier."""
 
 import numpy as np
 import pytest
@@ -10,25 +11,34 @@ STATS = dln.random_stats(3, seed=1, cond=4.0, signal=1.0, label_noise=0.2)
 
 def _weights(rng, widths, d=3, scale=0.7):
     fan_in = [d] + list(widths)
-    ws = [scale * rng.standard_normal((widths[i], fan_in[i])) for i in range(len(widths))]
+    ws = [
+        scale * rng.standard_normal((widths[i], fan_in[i])) for i in range(len(widths))
+    ]
     return ws + [scale * rng.standard_normal(widths[-1])]
 
 
-@pytest.mark.parametrize("widths,gamma,sigma2", [([2], 0.0, 0.0), ([2, 3], [0.1, 0.2, 0.05], [0.5, 1.0]),
-                                                 ([2, 2, 2], 0.01, 0.3)])
+@pytest.mark.parametrize(
+    "widths,gamma,sigma2",
+    [([2], 0.0, 0.0), ([2, 3], [0.1, 0.2, 0.05], [0.5, 1.0]), ([2, 2, 2], 0.01, 0.3)],
+)
 def test_gradient_and_hessian_match_finite_differences(widths, gamma, sigma2):
     rng = np.random.default_rng(len(widths))
     w = _weights(rng, widths)
     theta = dln.flatten_weights(w)
-    loss = lambda t: dln.expected_loss(dln.unflatten_weights(t, w), STATS, gamma=gamma, sigma2=sigma2)  # noqa
-    grad = lambda t: dln.gradient(dln.unflatten_weights(t, w), STATS, gamma=gamma, sigma2=sigma2)  # noqa
+    loss = lambda t: dln.expected_loss(
+        dln.unflatten_weights(t, w), STATS, gamma=gamma, sigma2=sigma2
+    )  # noqa
+    grad = lambda t: dln.gradient(
+        dln.unflatten_weights(t, w), STATS, gamma=gamma, sigma2=sigma2
+    )  # noqa
     g = grad(theta)
     H = dln.hessian(w, STATS, gamma=gamma, sigma2=sigma2)
     h = 1e-5
     E = np.eye(theta.size)
     g_fd = np.array([(loss(theta + h * e) - loss(theta - h * e)) / (2 * h) for e in E])
     H_fd = np.array([(grad(theta + h * e) - grad(theta - h * e)) / (2 * h) for e in E])
-    # central differences: truncation error O(h^2 * third derivative) ~ 1e-10, rounding ~ 1e-16 / h ~ 1e-11
+    # central differences: truncation error O(h^2 * third derivative) ~ 1e-10, rounding
+    # ~ 1e-16 / h ~ 1e-11
     assert np.max(np.abs(g - g_fd)) < 1e-7 * max(1.0, np.max(np.abs(g)))
     assert np.max(np.abs(H - H_fd)) < 1e-7 * max(1.0, np.max(np.abs(H)))
     assert np.array_equal(H, H.T)
@@ -41,7 +51,8 @@ def test_flatten_roundtrip():
 
 
 def test_origin_types():
-    # one hidden layer, no decay: the origin is a strict saddle with eigenvalues +-||E[xy]|| * 2 (loss without 1/2)
+    # one hidden layer, no decay: the origin is a strict saddle with eigenvalues
+    # +-||E[xy]|| * 2 (loss without 1/2)
     w1 = [np.zeros((2, 3)), np.zeros(2)]
     cp = dln.classify_critical_point(w1, STATS, gamma=0.0, sigma2=0.0)
     assert cp.kind == "strict saddle"
@@ -50,24 +61,33 @@ def test_origin_types():
     w2 = [np.zeros((2, 3)), np.zeros((2, 2)), np.zeros(2)]
     cp = dln.classify_critical_point(w2, STATS, gamma=0.0, sigma2=0.0)
     assert cp.kind == "degenerate" and cp.n_zero == dln.flatten_weights(w2).size
-    # two hidden layers with decay: a strict minimum with Hessian 2 gamma I (Proposition 2)
+    # two hidden layers with decay: a strict minimum with Hessian 2 gamma I (Proposition
+    # 2)
     cp = dln.classify_critical_point(w2, STATS, gamma=0.1, sigma2=0.5)
     assert cp.kind == "minimum" and np.allclose(cp.eigenvalues, 0.2)
     # a random point is not critical
-    cp = dln.classify_critical_point(_weights(np.random.default_rng(3), [2]), STATS, gamma=0.0, sigma2=0.0)
+    cp = dln.classify_critical_point(
+        _weights(np.random.default_rng(3), [2]), STATS, gamma=0.0, sigma2=0.0
+    )
     assert cp.kind == "not critical"
 
 
 def test_bad_inputs():
     w = _weights(np.random.default_rng(0), [2])
     with pytest.raises(ValueError):
-        dln.hessian([np.zeros((2, 4)), np.zeros(2)], STATS, gamma=0.0, sigma2=0.0)  # wrong input dim
+        dln.hessian(
+            [np.zeros((2, 4)), np.zeros(2)], STATS, gamma=0.0, sigma2=0.0
+        )  # wrong input dim
     with pytest.raises(ValueError):
         dln.hessian(w, STATS, gamma=-1.0, sigma2=0.0)
     with pytest.raises(ValueError):
-        dln.gradient([np.full((2, 3), np.nan), np.zeros(2)], STATS, gamma=0.0, sigma2=0.0)
+        dln.gradient(
+            [np.full((2, 3), np.nan), np.zeros(2)], STATS, gamma=0.0, sigma2=0.0
+        )
     with pytest.raises(ValueError):
-        dln.gradient([np.zeros((2, 3)), np.zeros(3)], STATS, gamma=0.0, sigma2=0.0)  # U does not chain
+        dln.gradient(
+            [np.zeros((2, 3)), np.zeros(3)], STATS, gamma=0.0, sigma2=0.0
+        )  # U does not chain
     with pytest.raises(ValueError):
         dln.classify_hessian(np.array([[1.0, 2.0], [0.0, 1.0]]))  # not symmetric
     with pytest.raises(ValueError):

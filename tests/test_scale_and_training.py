@@ -21,13 +21,17 @@ def test_train_exact_reaches_the_solver_and_is_reproducible():
     st = dln.random_stats(3, seed=2, cond=3, signal=1.0)
     kw = dict(depth=1, width=2, gamma=0.05, sigma2=0.5)
     sol = dln.global_minimum(st, **kw)
-    runs = [dln.train_exact(st, **kw, n_nets=4, steps=40, lr=1.0, optimizer="lbfgs", seed=7) for _ in range(2)]
+    runs = [
+        dln.train_exact(st, **kw, n_nets=4, steps=40, lr=1.0, optimizer="lbfgs", seed=7)
+        for _ in range(2)
+    ]
     np.testing.assert_array_equal(runs[0].loss, runs[1].loss)  # same seed, same result
     # depth 1 has no bad local minimum: every start reaches the global minimum loss
     np.testing.assert_allclose(runs[0].loss, sol.loss, rtol=1e-9)
     for k in range(4):
-        assert dln.expected_loss(runs[0].network(k), st, **{k_: kw[k_] for k_ in ("gamma", "sigma2")}) == \
-            pytest.approx(runs[0].loss[k], rel=1e-12)
+        assert dln.expected_loss(
+            runs[0].network(k), st, **{k_: kw[k_] for k_ in ("gamma", "sigma2")}
+        ) == pytest.approx(runs[0].loss[k], rel=1e-12)
     assert runs[0].history.shape == (len(runs[0].steps), 4)
 
 
@@ -35,8 +39,19 @@ def test_train_sampled_runs_and_records_exact_loss():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((100, 2))
     y = X @ np.array([1.0, -0.5])
-    res = dln.train_sampled(X, y, depth=1, width=3, gamma=0.01, sigma2=0.5, n_nets=3, steps=300, lr=0.02,
-                            batch_size=16, seed=1)
+    res = dln.train_sampled(
+        X,
+        y,
+        depth=1,
+        width=3,
+        gamma=0.01,
+        sigma2=0.5,
+        n_nets=3,
+        steps=300,
+        lr=0.02,
+        batch_size=16,
+        seed=1,
+    )
     assert res.loss.shape == (3,)
     assert np.all(res.history[-1] < res.history[0])  # training lowers the exact loss
 

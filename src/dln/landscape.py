@@ -1,18 +1,23 @@
-"""The loss landscape near a point: exact gradient and Hessian of the exact loss, and the type of a critical point.
+"""The loss landscape near a point: exact gradient and Hessian of the exact loss, and
+the type of a critical point.
 
-Everything here differentiates the exact expected loss of :func:`dln.expected_loss` (paper Eq. 9, with weight decay
-and noise; Eq. 2 for one hidden layer) with torch autograd in float64, on the weights flattened in the fixed order
-``[W_1, ..., W_D, U]``, each matrix row-major (``numpy.ravel``). No finite differences are involved: the Hessian is
-exact up to rounding (relative error of order 1e-15 of its largest entry).
+Everything here differentiates the exact expected loss of :func:`dln.expected_loss`
+(paper Eq. 9, with weight decay and noise; Eq. 2 for one hidden layer) with torch
+autograd in float64, on the weights flattened in the fixed order ``[W_1, ..., W_D, U]``,
+each matrix row-major (``numpy.ravel``). No finite differences are involved: the Hessian
+is exact up to rounding (relative error of order 1e-15 of its largest entry).
 
-A critical point (zero gradient) is classified by the spectrum of its Hessian ``H``, with an eigenvalue counted as
-zero when ``|lambda| <= atol + rtol * max|lambda|``:
+A critical point (zero gradient) is classified by the spectrum of its Hessian ``H``,
+with an eigenvalue counted as zero when ``|lambda| <= atol + rtol * max|lambda|``:
 
-``minimum``        every eigenvalue positive: a strict local minimum (e.g. the origin for D >= 2 with weight decay,
-                   paper Proposition 2, Hessian ``2 gamma I`` in the convention of Eq. 9);
-``strict saddle``  at least one negative eigenvalue: gradient descent from a random start leaves it;
-``degenerate``     no negative eigenvalue but some zero ones: the second-order test is inconclusive (a flat valley of
-                   global minima, or a saddle whose descent is of third or higher order, like the origin of a network
+``minimum``        every eigenvalue positive: a strict local minimum (e.g. the origin
+                   for D >= 2 with weight decay, paper Proposition 2, Hessian ``2 gamma
+                   I`` in the convention of Eq. 9);
+``strict saddle``  at least one negative eigenvalue: gradient descent from a random
+                   start leaves it;
+``degenerate``     no negative eigenvalue but some zero ones: the second-order test is
+                   inconclusive (a flat valley of global minima, or a saddle whose
+                   descent is of third or higher order, like the origin of a network
                    with D >= 2 and no weight decay).
 
 A point whose gradient norm exceeds ``grad_tol`` is reported as ``not critical``.
@@ -33,37 +38,46 @@ KINDS = ("minimum", "strict saddle", "degenerate", "not critical")
 
 
 def flatten_weights(weights) -> np.ndarray:
-    """Concatenate ``[W_1, ..., W_D, U]`` into one vector (row-major per matrix, input layer first).
+    """Concatenate ``[W_1, ..., W_D, U]`` into one vector (row-major per matrix, input
+    layer first).
 
     Raises
     ------
     ValueError
-        If ``weights`` is not a list of at least two finite arrays whose shapes chain (``W_{i+1}`` has as many
-        columns as ``W_i`` has rows, and ``U`` as many entries as ``W_D`` has rows).
+        If ``weights`` is not a list of at least two finite arrays whose shapes chain
+        (``W_{i+1}`` has as many columns as ``W_i`` has rows, and ``U`` as many entries
+        as ``W_D`` has rows).
     """
     widths = infer_widths(weights)
     spec = network_spec(len(widths), widths, 0.0, 0.0)
-    ws = check_weights(weights, spec, int(np.shape(weights[0])[1]) if np.ndim(weights[0]) == 2 else 0)
+    ws = check_weights(
+        weights, spec, int(np.shape(weights[0])[1]) if np.ndim(weights[0]) == 2 else 0
+    )
     return np.concatenate([W.ravel() for W in ws])
 
 
 def unflatten_weights(vector, like) -> list:
-    """Split a flat vector into a weight list shaped like ``like`` (the inverse of :func:`flatten_weights`).
+    """Split a flat vector into a weight list shaped like ``like`` (the inverse of
+    :func:`flatten_weights`).
 
     Raises
     ------
     ValueError
-        If ``vector`` is not a finite 1-d array whose length is the number of parameters of ``like``.
+        If ``vector`` is not a finite 1-d array whose length is the number of parameters
+        of ``like``.
     """
     shapes = [np.shape(W) for W in like]
     flatten_weights(like)  # validates the template
     vector = finite_array(vector, "vector", ndim=1)
     sizes = [int(np.prod(s)) for s in shapes]
     if vector.size != sum(sizes):
-        raise ValueError(f"vector must have {sum(sizes)} entries to match the weights; got {vector.size}")
+        raise ValueError(
+            f"vector must have {sum(sizes)} entries to match the weights; got "
+            f"{vector.size}"
+        )
     out, start = [], 0
     for shape, size in zip(shapes, sizes):
-        out.append(vector[start:start + size].reshape(shape).copy())
+        out.append(vector[start : start + size].reshape(shape).copy())
         start += size
     return out
 
@@ -91,14 +105,16 @@ def _setup(weights, A0, Exy, Ey2, gamma, sigma2):
 
 
 def gradient(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2) -> np.ndarray:
-    """Exact gradient of the exact expected loss (paper Eq. 9) with respect to the flattened weights.
+    """Exact gradient of the exact expected loss (paper Eq. 9) with respect to the
+    flattened weights.
 
     Parameters
     ----------
     weights : list of arrays
         ``[W_1, ..., W_D, U]`` as in :func:`dln.expected_loss`.
     A0, Exy, Ey2 : data moments, or a :class:`dln.DataStats` as ``A0``
-    gamma, sigma2 : weight decays ``[gamma_1..gamma_D, gamma_u]`` and noise variances (scalars broadcast; 0 allowed)
+    gamma, sigma2 : weight decays ``[gamma_1..gamma_D, gamma_u]`` and noise variances
+    (scalars broadcast; 0 allowed)
 
     Returns
     -------
@@ -119,10 +135,11 @@ def gradient(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2) -> np.ndarray:
 
 
 def hessian(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2) -> np.ndarray:
-    """Exact Hessian of the exact expected loss (paper Eq. 9) with respect to the flattened weights.
+    """Exact Hessian of the exact expected loss (paper Eq. 9) with respect to the
+    flattened weights.
 
-    Computed by torch autograd (reverse over reverse) in float64 and symmetrised (the asymmetry removed is rounding
-    only, of order 1e-15 of the largest entry).
+    Computed by torch autograd (reverse over reverse) in float64 and symmetrised (the
+    asymmetry removed is rounding only, of order 1e-15 of the largest entry).
 
     Parameters
     ----------
@@ -150,7 +167,8 @@ def hessian(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2) -> np.ndarray:
 
 @dataclass(frozen=True)
 class CriticalPoint:
-    """The type of a point by its gradient and Hessian spectrum (see :func:`classify_critical_point`).
+    """The type of a point by its gradient and Hessian spectrum (see
+    :func:`classify_critical_point`).
 
     Attributes
     ----------
@@ -180,19 +198,23 @@ class CriticalPoint:
         return float(self.eigenvalues[0])
 
 
-def classify_hessian(H, *, gradient_norm=0.0, grad_tol=1e-8, rtol=1e-8, atol=1e-10) -> CriticalPoint:
-    """Classify a point from its Hessian ``H`` (and gradient norm), as described in the module docstring.
+def classify_hessian(
+    H, *, gradient_norm=0.0, grad_tol=1e-8, rtol=1e-8, atol=1e-10
+) -> CriticalPoint:
+    """Classify a point from its Hessian ``H`` (and gradient norm), as described in the
+    module docstring.
 
-    An eigenvalue counts as zero when ``|lambda| <= atol + rtol * max|lambda|``. With float64 autograd Hessians the
-    rounding error of an eigenvalue is about 1e-15 of the largest, so the default ``rtol = 1e-8`` leaves seven orders
-    of magnitude of margin while any eigenvalue that matters for the landscape is far above it; ``atol`` handles a
-    zero Hessian.
+    An eigenvalue counts as zero when ``|lambda| <= atol + rtol * max|lambda|``. With
+    float64 autograd Hessians the rounding error of an eigenvalue is about 1e-15 of the
+    largest, so the default ``rtol = 1e-8`` leaves seven orders of magnitude of margin
+    while any eigenvalue that matters for the landscape is far above it; ``atol``
+    handles a zero Hessian.
 
     Raises
     ------
     ValueError
-        If ``H`` is not a finite square symmetric matrix (asymmetry above 1e-10 of its largest entry), or a tolerance
-        is negative / not finite.
+        If ``H`` is not a finite square symmetric matrix (asymmetry above 1e-10 of its
+        largest entry), or a tolerance is negative / not finite.
     """
     H = finite_array(H, "H", ndim=2)
     if H.shape[0] != H.shape[1] or H.shape[0] == 0:
@@ -220,20 +242,39 @@ def classify_hessian(H, *, gradient_norm=0.0, grad_tol=1e-8, rtol=1e-8, atol=1e-
     return CriticalPoint(kind, lam, float(gradient_norm), tol, n_neg, n_zero, n_pos)
 
 
-def classify_critical_point(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2, grad_tol=1e-8, rtol=1e-8,
-                            atol=1e-10) -> CriticalPoint:
-    """Classify ``weights`` as a minimum, strict saddle or degenerate critical point of the exact loss (Eq. 9).
+def classify_critical_point(
+    weights,
+    A0,
+    Exy=None,
+    Ey2=None,
+    *,
+    gamma,
+    sigma2,
+    grad_tol=1e-8,
+    rtol=1e-8,
+    atol=1e-10,
+) -> CriticalPoint:
+    """Classify ``weights`` as a minimum, strict saddle or degenerate critical point of
+    the exact loss (Eq. 9).
 
-    Computes the exact gradient and Hessian (:func:`gradient`, :func:`hessian`) and applies :func:`classify_hessian`:
-    ``not critical`` if ``||grad|| > grad_tol``; otherwise ``strict saddle`` if an eigenvalue is below ``-tol``,
-    ``degenerate`` if none is but some are within ``tol`` of zero, ``minimum`` if all exceed ``tol``, where
-    ``tol = atol + rtol * max|lambda|``.
+    Computes the exact gradient and Hessian (:func:`gradient`, :func:`hessian`) and
+    applies :func:`classify_hessian`: ``not critical`` if ``||grad|| > grad_tol``;
+    otherwise ``strict saddle`` if an eigenvalue is below ``-tol``, ``degenerate`` if
+    none is but some are within ``tol`` of zero, ``minimum`` if all exceed ``tol``,
+    where ``tol = atol + rtol * max|lambda|``.
 
     Examples
     --------
-    The origin of a one-hidden-layer network without weight decay is a strict saddle when ``E[xy] != 0``; with two
-    hidden layers its Hessian vanishes and it is degenerate.
+    The origin of a one-hidden-layer network without weight decay is a strict saddle
+    when ``E[xy] != 0``; with two hidden layers its Hessian vanishes and it is
+    degenerate.
     """
     g = gradient(weights, A0, Exy, Ey2, gamma=gamma, sigma2=sigma2)
     H = hessian(weights, A0, Exy, Ey2, gamma=gamma, sigma2=sigma2)
-    return classify_hessian(H, gradient_norm=float(np.linalg.norm(g)), grad_tol=grad_tol, rtol=rtol, atol=atol)
+    return classify_hessian(
+        H,
+        gradient_norm=float(np.linalg.norm(g)),
+        grad_tol=grad_tol,
+        rtol=rtol,
+        atol=atol,
+    )

@@ -1,14 +1,17 @@
-"""The exact expected loss over the multiplicative noise, for any weights and any depth (paper Eq. 1 / Eq. 9).
+"""The exact expected loss over the multiplicative noise, for any weights and any depth
+(paper Eq. 1 / Eq. 9).
 
-Why no Monte Carlo is needed: with ``E[eps] = 1`` and ``E[eps eps^T] = 1 1^T + diag(sigma^2)`` the noise of a
-layer acts on a quadratic form ``h^T Q h`` as ``E[(eps*h)^T Q (eps*h)] = h^T (Q + sigma^2 diag(Q)) h``. Starting from
-``Q = U U^T`` at the top and passing down through ``Q <- W^T (Q + sigma^2 diag(Q)) W`` gives
-``E_eps[f(x)^2] = x^T Q_0 x``, while ``E_eps[f(x)] = p^T x`` with ``p^T = U^T W_D ... W_1``. Hence
+Why no Monte Carlo is needed: with ``E[eps] = 1`` and ``E[eps eps^T] = 1 1^T +
+diag(sigma^2)`` the noise of a layer acts on a quadratic form ``h^T Q h`` as
+``E[(eps*h)^T Q (eps*h)] = h^T (Q + sigma^2 diag(Q)) h``. Starting from ``Q = U U^T`` at
+the top and passing down through ``Q <- W^T (Q + sigma^2 diag(Q)) W`` gives
+``E_eps[f(x)^2] = x^T Q_0 x``, while ``E_eps[f(x)] = p^T x`` with ``p^T = U^T W_D ...
+W_1``. Hence
 
     L = tr(Q_0 A0) - 2 p.E[xy] + E[y^2] + sum_i gamma_i ||W_i||_F^2 + gamma_u ||U||^2.
 
-The same formula is written once, for numpy and for torch (autograd); :func:`monte_carlo_loss` samples the noise
-and exists only to check it.
+The same formula is written once, for numpy and for torch (autograd);
+:func:`monte_carlo_loss` samples the noise and exists only to check it.
 """
 
 from __future__ import annotations
@@ -23,13 +26,16 @@ from .stats import as_stats
 def _moments(weights, sigma2s, eye):
     """End-to-end vector ``p`` and noise-averaged second-moment matrix ``Q_0``.
 
-    Written once for numpy and torch, and for a leading batch axis (many networks at once) or none.
+    Written once for numpy and torch, and for a leading batch axis (many networks at
+    once) or none.
     """
     U = weights[-1]
     Q = U[..., :, None] * U[..., None, :]
     p = U
     for W, s2 in zip(reversed(weights[:-1]), reversed(sigma2s)):
-        Q = Q + s2 * (Q * eye(Q.shape[-1]))  # noise of this layer: add sigma^2 times the diagonal
+        Q = Q + s2 * (
+            Q * eye(Q.shape[-1])
+        )  # noise of this layer: add sigma^2 times the diagonal
         Wt = W.swapaxes(-1, -2)
         Q = Wt @ Q @ W
         p = (Wt @ p[..., None])[..., 0]
@@ -46,7 +52,8 @@ def _loss(weights, A0, Exy, Ey2, gammas, sigma2s, eye):
 
 
 def end_to_end(weights) -> np.ndarray:
-    """The noise-averaged linear map ``p = W_1^T ... W_D^T U``, so that ``E_eps[f(x)] = p.x``."""
+    """The noise-averaged linear map ``p = W_1^T ... W_D^T U``, so that ``E_eps[f(x)] =
+    p.x``."""
     widths = infer_widths(weights)
     d = np.shape(weights[0])[1]
     spec = network_spec(len(widths), widths, 0.0, 0.0)
@@ -58,7 +65,8 @@ def end_to_end(weights) -> np.ndarray:
 
 
 def output_second_moment(weights, sigma2) -> np.ndarray:
-    """``Q_0`` with ``E_eps[f(x)^2] = x^T Q_0 x`` (so ``Var_eps[f(x)] = x^T (Q_0 - p p^T) x``)."""
+    """``Q_0`` with ``E_eps[f(x)^2] = x^T Q_0 x`` (so ``Var_eps[f(x)] = x^T (Q_0 - p
+    p^T) x``)."""
     widths = infer_widths(weights)
     spec = network_spec(len(widths), widths, 0.0, sigma2)
     ws = check_weights(weights, spec, np.shape(weights[0])[1])
@@ -66,12 +74,14 @@ def output_second_moment(weights, sigma2) -> np.ndarray:
 
 
 def expected_loss(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2) -> float:
-    """Exact expected loss ``E_x E_eps (f(x) - y)^2 + weight decay`` (paper Eq. 9; Eq. 2 for one hidden layer).
+    """Exact expected loss ``E_x E_eps (f(x) - y)^2 + weight decay`` (paper Eq. 9; Eq. 2
+    for one hidden layer).
 
     Parameters
     ----------
     weights : list of arrays
-        ``[W_1, ..., W_D, U]``, ``W_i`` of shape ``(d_i, d_{i-1})`` with ``d_0 = d``, ``U`` of shape ``(d_D,)``.
+        ``[W_1, ..., W_D, U]``, ``W_i`` of shape ``(d_i, d_{i-1})`` with ``d_0 = d``,
+        ``U`` of shape ``(d_D,)``.
     A0, Exy, Ey2 : arrays and float, or a :class:`DataStats` as ``A0``
         The data moments ``E[x x^T]``, ``E[x y]``, ``E[y^2]``.
     gamma : float or sequence ``[gamma_1, ..., gamma_D, gamma_u]``
@@ -88,27 +98,44 @@ def expected_loss(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2) -> float:
     widths = infer_widths(weights)
     spec = network_spec(len(widths), widths, gamma, sigma2)
     ws = check_weights(weights, spec, stats.dim)
-    return float(_loss(ws, stats.A0, stats.Exy, stats.Ey2, spec.gammas, spec.sigma2s, np.eye))
+    return float(
+        _loss(ws, stats.A0, stats.Exy, stats.Ey2, spec.gammas, spec.sigma2s, np.eye)
+    )
 
 
 def expected_loss_torch(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2):
-    """The same exact loss as :func:`expected_loss`, for torch tensors: differentiable, on any device.
+    """The same exact loss as :func:`expected_loss`, for torch tensors: differentiable,
+    on any device.
 
-    ``weights`` is a list of torch tensors ``[W_1, ..., W_D, U]``; the moments are given as in
-    :func:`expected_loss` and moved to the dtype and device of ``W_1``. Returns a 0-d tensor.
+    ``weights`` is a list of torch tensors ``[W_1, ..., W_D, U]``; the moments are given
+    as in :func:`expected_loss` and moved to the dtype and device of ``W_1``. Returns a
+    0-d tensor.
     """
     import torch
 
-    if not isinstance(weights, (list, tuple)) or not all(isinstance(W, torch.Tensor) for W in weights):
+    if not isinstance(weights, (list, tuple)) or not all(
+        isinstance(W, torch.Tensor) for W in weights
+    ):
         raise ValueError("weights must be a list of torch tensors [W_1, ..., W_D, U]")
     stats = as_stats(A0, Exy, Ey2)
     widths = infer_widths(weights)
     spec = network_spec(len(widths), widths, gamma, sigma2)
     check_weights([W.detach().cpu().numpy() for W in weights], spec, stats.dim)
     ref = weights[0]
-    as_t = lambda a: torch.tensor(np.array(a), dtype=ref.dtype, device=ref.device)  # noqa: E731
+
+    def as_t(a):
+        return torch.tensor(np.array(a), dtype=ref.dtype, device=ref.device)
+
     eye = lambda n: torch.eye(n, dtype=ref.dtype, device=ref.device)  # noqa: E731
-    return _loss(list(weights), as_t(stats.A0), as_t(stats.Exy), stats.Ey2, spec.gammas, spec.sigma2s, eye)
+    return _loss(
+        list(weights),
+        as_t(stats.A0),
+        as_t(stats.Exy),
+        stats.Ey2,
+        spec.gammas,
+        spec.sigma2s,
+        eye,
+    )
 
 
 NOISE_KINDS = ("gaussian", "dropout")
@@ -117,13 +144,17 @@ NOISE_KINDS = ("gaussian", "dropout")
 def sample_noise(kind, sigma2, size, rng) -> np.ndarray:
     """Draw multiplicative noise with ``E[eps] = 1`` and ``Var[eps] = sigma2``.
 
-    ``gaussian``: ``1 + sqrt(sigma2) N(0, 1)``. ``dropout``: ``Bernoulli(q) / q`` with keep probability
-    ``q = 1 / (1 + sigma2)``, which is the same variance (``(1 - q) / q = sigma2``).
+    ``gaussian``: ``1 + sqrt(sigma2) N(0, 1)``. ``dropout``: ``Bernoulli(q) / q`` with
+    keep probability ``q = 1 / (1 + sigma2)``, which is the same variance (``(1 - q) / q
+    = sigma2``).
     """
     if kind not in NOISE_KINDS:
         raise ValueError(f"noise kind must be one of {NOISE_KINDS}; got {kind!r}")
     if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)); got {type(rng).__name__}")
+        raise ValueError(
+            "rng must be a numpy.random.Generator (np.random.default_rng(seed)); got "
+            f"{type(rng).__name__}"
+        )
     sigma2 = float(sigma2)
     if not np.isfinite(sigma2) or sigma2 < 0:
         raise ValueError(f"sigma2 must be finite and non-negative; got {sigma2}")
@@ -133,12 +164,16 @@ def sample_noise(kind, sigma2, size, rng) -> np.ndarray:
     return (rng.random(size) < q) / q
 
 
-def monte_carlo_loss(weights, X, y, *, gamma, sigma2, noise="gaussian", n_draws=200, seed=0):
-    """Monte Carlo estimate of the expected loss on the empirical distribution of ``(X, y)``.
+def monte_carlo_loss(
+    weights, X, y, *, gamma, sigma2, noise="gaussian", n_draws=200, seed=0
+):
+    """Monte Carlo estimate of the expected loss on the empirical distribution of ``(X,
+    y)``.
 
-    Each of ``n_draws`` draws samples fresh noise for every sample and layer and averages the squared error over
-    the data set; the estimate is the mean over draws and its standard error is ``std / sqrt(n_draws)``.
-    Used only to check :func:`expected_loss`, which is exact.
+    Each of ``n_draws`` draws samples fresh noise for every sample and layer and
+    averages the squared error over the data set; the estimate is the mean over draws
+    and its standard error is ``std / sqrt(n_draws)``. Used only to check
+    :func:`expected_loss`, which is exact.
 
     Returns
     -------

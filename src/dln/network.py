@@ -1,9 +1,11 @@
-"""The architecture of a stochastic deep linear network: depth, widths, weight decays and noise levels.
+"""The architecture of a stochastic deep linear network: depth, widths, weight decays
+and noise levels.
 
-Notation of the book (paper Eq. 1 / Eq. 9): ``D`` hidden layers of widths ``d_1..d_D``; weights
-``W_1`` (d_1 x d), ``W_i`` (d_i x d_{i-1}), output vector ``U`` (length d_D); the network computes
-``f(x) = U . (eps_D * W_D (... eps_1 * (W_1 x)))`` with independent noises, ``E[eps] = 1``,
-``E[eps^2] = 1 + sigma_i^2``. Weight lists are always ordered ``[W_1, ..., W_D, U]`` (input layer first).
+Notation of the book (paper Eq. 1 / Eq. 9): ``D`` hidden layers of widths ``d_1..d_D``;
+weights ``W_1`` (d_1 x d), ``W_i`` (d_i x d_{i-1}), output vector ``U`` (length d_D);
+the network computes ``f(x) = U . (eps_D * W_D (... eps_1 * (W_1 x)))`` with independent
+noises, ``E[eps] = 1``, ``E[eps^2] = 1 + sigma_i^2``. Weight lists are always ordered
+``[W_1, ..., W_D, U]`` (input layer first).
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ def _nonneg(value, name):
 
 @dataclass(frozen=True)
 class NetworkSpec:
-    """Depth, widths, weight decays ``[gamma_1, ..., gamma_D, gamma_u]`` and noise variances ``[sigma2_1..sigma2_D]``.
+    """Depth, widths, weight decays ``[gamma_1, ..., gamma_D, gamma_u]`` and noise
+    variances ``[sigma2_1..sigma2_D]``.
 
-    Build it with :func:`network_spec`, which broadcasts scalars and validates every entry.
+    Build it with :func:`network_spec`, which broadcasts scalars and validates every
+    entry.
     """
 
     depth: int
@@ -47,7 +51,8 @@ def network_spec(depth, width, gamma, sigma2) -> NetworkSpec:
     width : int or sequence of D ints
         ``d_1, ..., d_D``.
     gamma : float or sequence of D + 1 floats
-        Weight decays ordered ``[gamma_1, ..., gamma_D, gamma_u]``; non-negative (the solver requires > 0).
+        Weight decays ordered ``[gamma_1, ..., gamma_D, gamma_u]``; non-negative (the
+        solver requires > 0).
     sigma2 : float or sequence of D floats
         Noise variances ``sigma_i^2 >= 0`` of the hidden layers.
     """
@@ -59,11 +64,15 @@ def network_spec(depth, width, gamma, sigma2) -> NetworkSpec:
 
 
 def check_weights(weights, spec: NetworkSpec, input_dim: int) -> list:
-    """Check that ``weights = [W_1, ..., W_D, U]`` matches ``spec`` and the input dimension; return float arrays."""
+    """Check that ``weights = [W_1, ..., W_D, U]`` matches ``spec`` and the input
+    dimension; return float arrays."""
     if not isinstance(weights, (list, tuple)):
         raise ValueError("weights must be a list [W_1, ..., W_D, U]")
     if len(weights) != spec.depth + 1:
-        raise ValueError(f"weights must hold {spec.depth + 1} arrays (W_1..W_{spec.depth}, U); got {len(weights)}")
+        raise ValueError(
+            f"weights must hold {spec.depth + 1} arrays (W_1..W_{spec.depth}, U); got "
+            f"{len(weights)}"
+        )
     out = []
     fan_in = input_dim
     for i, (W, width) in enumerate(zip(weights[:-1], spec.widths), start=1):

@@ -1,15 +1,26 @@
-"""One figure style for the whole book: opaque backgrounds (readable in dark mode) and a colour-blind-safe palette."""
+"""One figure style for the whole book: opaque backgrounds (readable in dark mode) and a
+colour-blind-safe palette."""
 
 from __future__ import annotations
 
 import matplotlib as mpl
 
 # Okabe & Ito's colour-blind-safe palette.
-PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+PALETTE = (
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#E69F00",
+    "#56B4E9",
+    "#F0E442",
+    "#000000",
+)
 
 
 def use_house_style() -> None:
-    """Set matplotlib defaults for every figure of the book (call once at the top of a chapter)."""
+    """Set matplotlib defaults for every figure of the book (call once at the top of a
+    chapter)."""
     mpl.rcParams.update(
         {
             "figure.facecolor": "white",

@@ -1,8 +1,12 @@
-"""The experiment scale: one knob, read from the environment variable ``DLN_SCALE`` in this module only.
+"""The experiment scale: one knob, read from the environment variable ``DLN_SCALE`` in
+this module only.
 
-``ci``      -- what the test suite runs: seconds per chapter, still asserting the qualitative claim.
-``default`` -- what the book build runs on a laptop CPU: the whole book in minutes, figures meaningful.
-``full``    -- paper scale, meant for a GPU; results are saved with provenance and shown by the chapters.
+``ci``      -- what the test suite runs: seconds per chapter, still asserting the
+            qualitative claim.
+``default`` -- what the book build runs on a laptop CPU: the whole book in minutes,
+figures meaningful.
+``full``    -- paper scale, meant for a GPU; results are saved with provenance and shown
+            by the chapters.
 """
 
 from __future__ import annotations

@@ -1,27 +1,35 @@
-"""The global minimum of a stochastic deep linear network with weight decay, in closed form up to one scalar.
+"""The global minimum of a stochastic deep linear network with weight decay, in closed
+form up to one scalar.
 
-The reduction used here (derived step by step in the chapters "The two-layer network" and "Networks of any depth",
-following Theorems 1-2 and Lemma 3 of Ziyin, Li & Meng, 2022):
+The reduction used here (derived step by step in the chapters "The two-layer network"
+and "Networks of any depth", following Theorems 1-2 and Lemma 3 of Ziyin, Li & Meng,
+2022):
 
-* at a global minimum every hidden layer is rank one with +-1 sign vectors, ``W_i = b_i r_i r_{i-1}^T`` (i >= 2),
-  ``U = b r_D``, ``W_1 = r_1 w^T`` (paper Eq. 10); the layers are balanced (Lemma 3, Eq. 11), so every upper layer
-  is fixed by the output scale ``b = |U_j|`` (the book's scalar, the paper's ``b`` for D = 1):
-  ``gamma_k ||W_k||^2 = gamma_u d_D b^2`` for k = 2..D;
-* for fixed ``b`` the input vector ``w`` solves a ridge regression (paper Eq. 31), and the loss along ``b`` is the
-  *profile*
+* at a global minimum every hidden layer is rank one with +-1 sign vectors, ``W_i = b_i
+  r_i r_{i-1}^T`` (i >= 2), ``U = b r_D``, ``W_1 = r_1 w^T`` (paper Eq. 10); the layers
+  are balanced (Lemma 3, Eq. 11), so every upper layer is fixed by the output scale ``b
+  = |U_j|`` (the book's scalar, the paper's ``b`` for D = 1): ``gamma_k ||W_k||^2 =
+  gamma_u d_D b^2`` for k = 2..D;
+* for fixed ``b`` the input vector ``w`` solves a ridge regression (paper Eq. 31), and
+  the loss along ``b`` is the *profile*
 
-      L(b) = E[y^2] + D gamma_u d_D b^2 - alpha * sum_i E[x'y]_i^2 / (a_i + tau(b)),     tau(b) = K b^{-2D},
+      L(b) = E[y^2] + D gamma_u d_D b^2 - alpha * sum_i E[x'y]_i^2 / (a_i + tau(b)),
+      tau(b) = K b^{-2D},
 
   with ``a_i`` the eigenvalues of ``A0``, ``E[x'y]`` the signal in its eigenbasis,
   ``alpha = prod_i d_i / (d_i + sigma_i^2)``, ``s = prod_i d_i (d_i + sigma_i^2)`` and
-  ``K = gamma_1 d_1 / (s B(b)^2 / b^{2D})`` (``B`` the product of the layer scales, Eq. 12);
-* its stationary points ``b > 0`` solve the scalar equation (the book's form of paper Eqs. 6 and 13)
+  ``K = gamma_1 d_1 / (s B(b)^2 / b^{2D})`` (``B`` the product of the layer scales, Eq.
+  12);
+* its stationary points ``b > 0`` solve the scalar equation (the book's form of paper
+  Eqs. 6 and 13)
 
-      gamma_u d_D b^2 = alpha * tau * || (A0 + tau I)^{-1} E[xy] ||^2,     tau = K b^{-2D}.
+      gamma_u d_D b^2 = alpha * tau * || (A0 + tau I)^{-1} E[xy] ||^2,
+      tau = K b^{-2D}.
 
-The equation is solved for ``u = log tau`` (no power of ``b`` is ever formed, so depth 64 neither overflows nor
-underflows), every root is bracketed (see :func:`_nontrivial_log_taus`), and the global minimum is chosen by exact
-loss among all roots and ``b = 0``.
+The equation is solved for ``u = log tau`` (no power of ``b`` is ever formed, so depth
+64 neither overflows nor underflows), every root is bracketed (see
+:func:`_nontrivial_log_taus`), and the global minimum is chosen by exact loss among all
+roots and ``b = 0``.
 """
 
 from __future__ import annotations
@@ -36,29 +44,44 @@ from ._validation import finite_array
 from .network import NetworkSpec, network_spec
 from .stats import DataStats, as_stats
 
+
 def _logsumexp(x, axis=None, keepdims=False):
-    """``log sum exp(x)`` along ``axis``, shifted by the maximum (scipy's version costs ~0.1 ms per call in
-    array-API dispatch, and the root finder calls this hundreds of times)."""
+    """``log sum exp(x)`` along ``axis``, shifted by the maximum (scipy's version costs
+    ~0.1 ms per call in array-API dispatch, and the root finder calls this hundreds of
+    times)."""
     m = np.max(x, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)
     out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
-    return out if keepdims else (np.squeeze(out, axis=axis) if axis is not None else out.reshape(()))
+    return (
+        out
+        if keepdims
+        else (np.squeeze(out, axis=axis) if axis is not None else out.reshape(()))
+    )
 
 
 def _chunked(f, u, rows=128):
-    """``f`` on a 1-d array ``u`` in chunks, so that no ``len(u) x n_eigen`` temporary is formed at once (memory
-    stays ``O(rows * d)``, far below one ``d x d`` matrix for large ``d``)."""
+    """``f`` on a 1-d array ``u`` in chunks, so that no ``len(u) x n_eigen`` temporary
+    is formed at once (memory stays ``O(rows * d)``, far below one ``d x d`` matrix for
+    large ``d``)."""
     u = np.asarray(u, dtype=float)
-    return np.concatenate([f(u[i : i + rows]) for i in range(0, u.size, rows)]) if u.size else np.empty(0)
+    return (
+        np.concatenate([f(u[i : i + rows]) for i in range(0, u.size, rows)])
+        if u.size
+        else np.empty(0)
+    )
 
 
-_DIRECT_SPAN = 150.0  # e-folds within which r and phi' are evaluated in plain arithmetic (see ReducedProblem)
-_GRID_STEP = 0.05  # in log(tau); every term of the equation varies on a unit scale in log(tau)
+# e-folds within which r and phi' are evaluated in plain arithmetic (see ReducedProblem)
+_DIRECT_SPAN = 150.0
+_GRID_STEP = (
+    0.05  # in log(tau); every term of the equation varies on a unit scale in log(tau)
+)
 
 
 @dataclass(frozen=True)
 class ReducedProblem:
-    """The one-dimensional problem that a global minimum solves, in logarithms (see the module docstring)."""
+    """The one-dimensional problem that a global minimum solves, in logarithms (see the
+    module docstring)."""
 
     spec: NetworkSpec
     log_a: np.ndarray  # log eigenvalues of A0 along which E[xy] has a component
@@ -78,11 +101,13 @@ class ReducedProblem:
 
     @cached_property
     def _scaled(self):
-        """``(a / a_max, e^2 / max e^2, log a_max, log max e^2)``, or None when the spectrum spans too many e-folds.
+        """``(a / a_max, e^2 / max e^2, log a_max, log max e^2)``, or None when the
+        spectrum spans too many e-folds.
 
-        In these units, and for ``|log(tau / a_max)| < 150``, every term of ``r`` and ``phi'`` lies between
-        ``e^-300`` and ``e^300``: plain arithmetic is then exact to rounding and several times faster than the
-        ``logaddexp`` route, which is kept for everything else.
+        In these units, and for ``|log(tau / a_max)| < 150``, every term of ``r`` and
+        ``phi'`` lies between ``e^-300`` and ``e^300``: plain arithmetic is then exact
+        to rounding and several times faster than the ``logaddexp`` route, which is kept
+        for everything else.
         """
         if self.log_a.size == 0 or self.log_a.max() - self.log_a.min() >= _DIRECT_SPAN:
             return None
@@ -90,7 +115,8 @@ class ReducedProblem:
         return np.exp(self.log_a - la), np.exp(self.log_e2 - le), la, le
 
     def _direct_t(self, u):
-        """``tau / a_max`` as a column, when the plain-arithmetic route applies to every ``u``; else None."""
+        """``tau / a_max`` as a column, when the plain-arithmetic route applies to every
+        ``u``; else None."""
         if self._scaled is None:
             return None
         log_t = u - self._scaled[2]
@@ -105,59 +131,81 @@ class ReducedProblem:
         if t is not None:
             a_n, e2_n, la, le = self._scaled
             return 0.5 * (np.log(np.sum(e2_n / (a_n + t) ** 2, axis=-1)) + le) - la
-        return 0.5 * _logsumexp(self.log_e2 - 2 * np.logaddexp(self.log_a, u[..., None]), axis=-1)
+        return 0.5 * _logsumexp(
+            self.log_e2 - 2 * np.logaddexp(self.log_a, u[..., None]), axis=-1
+        )
 
     @property
     def _phi_offset(self) -> float:
         g = self.spec
-        return self.log_alpha - np.log(g.gamma_u * g.widths[-1]) - self.log_K / self.depth
+        return (
+            self.log_alpha - np.log(g.gamma_u * g.widths[-1]) - self.log_K / self.depth
+        )
 
     def phi(self, u):
-        """The scalar equation as ``phi(u) = 0``: ``2 log r(u) + (1 + 1/D) u + log alpha - log(gamma_u d_D) - log(K)/D``."""
-        return 2 * self.log_r(u) + (1 + 1 / self.depth) * np.asarray(u, dtype=float) + self._phi_offset
+        """The scalar equation as ``phi(u) = 0``: ``2 log r(u) + (1 + 1/D) u + log alpha
+        - log(gamma_u d_D) - log(K)/D``."""
+        return (
+            2 * self.log_r(u)
+            + (1 + 1 / self.depth) * np.asarray(u, dtype=float)
+            + self._phi_offset
+        )
 
     def dphi(self, u):
-        """``d phi / du = (1 + 1/D) - 2 sum_i pi_i sigmoid(u - log a_i)``, ``pi_i`` the weights of ``r^2``."""
+        """``d phi / du = (1 + 1/D) - 2 sum_i pi_i sigmoid(u - log a_i)``, ``pi_i`` the
+        weights of ``r^2``."""
         u = np.asarray(u, dtype=float)
         t = self._direct_t(u)
         if t is not None:
             a_n, e2_n = self._scaled[:2]
             den = a_n + t
             weights = e2_n / den**2
-            return (1 + 1 / self.depth) - 2 * np.sum(weights * (t / den), axis=-1) / np.sum(weights, axis=-1)
+            return (1 + 1 / self.depth) - 2 * np.sum(
+                weights * (t / den), axis=-1
+            ) / np.sum(weights, axis=-1)
         u = u[..., None]
         log_apt = np.logaddexp(self.log_a, u)  # log(a_i + tau)
         log_terms = self.log_e2 - 2 * log_apt
-        weights = np.exp(log_terms - np.max(log_terms, axis=-1, keepdims=True))  # pi_i up to normalisation, <= 1
+        weights = np.exp(
+            log_terms - np.max(log_terms, axis=-1, keepdims=True)
+        )  # pi_i up to normalisation, <= 1
         sig = np.exp(u - log_apt)  # tau / (a_i + tau) in (0, 1]
-        return (1 + 1 / self.depth) - 2 * np.sum(weights * sig, axis=-1) / np.sum(weights, axis=-1)
+        return (1 + 1 / self.depth) - 2 * np.sum(weights * sig, axis=-1) / np.sum(
+            weights, axis=-1
+        )
 
     def log_b_of_u(self, u):
         """The output scale ``b`` of a root ``u = log tau``: ``tau = K b^{-2D}``."""
         return (self.log_K - np.asarray(u, dtype=float)) / (2 * self.depth)
 
     def loss_at_u(self, u):
-        """The profile ``L(b)`` at ``log tau = u`` (the exact loss there when ``u`` is a root)."""
+        """The profile ``L(b)`` at ``log tau = u`` (the exact loss there when ``u`` is a
+        root)."""
         return self.Ey2 + self.gain_at_u(u)
 
     def gain_at_u(self, u):
-        """``L(b) - E[y^2] = D gamma_u d_D b^2 - alpha sum_i e_i^2 / (a_i + tau)`` at ``log tau = u``.
+        """``L(b) - E[y^2] = D gamma_u d_D b^2 - alpha sum_i e_i^2 / (a_i + tau)`` at
+        ``log tau = u``.
 
-        Formed without ``E[y^2]``, so that near a threshold, where the gain is far below ``eps * E[y^2]``, it still
-        ranks a root against the origin (gain 0). It is stationary at a root, so a root off by ``du`` changes it
-        only by ``O(du^2)``.
+        Formed without ``E[y^2]``, so that near a threshold, where the gain is far below
+        ``eps * E[y^2]``, it still ranks a root against the origin (gain 0). It is
+        stationary at a root, so a root off by ``du`` changes it only by ``O(du^2)``.
         """
         u = np.asarray(u, dtype=float)
         b2 = np.exp(2 * self.log_b_of_u(u))
-        fit = np.exp(self.log_alpha) * np.sum(np.exp(self.log_e2 - np.logaddexp(self.log_a, u[..., None])), axis=-1)
+        fit = np.exp(self.log_alpha) * np.sum(
+            np.exp(self.log_e2 - np.logaddexp(self.log_a, u[..., None])), axis=-1
+        )
         return self.depth * self.spec.gamma_u * self.spec.widths[-1] * b2 - fit
 
 
 def reduced_problem(stats: DataStats, spec: NetworkSpec) -> ReducedProblem:
-    """Constants of the reduction for given data moments and architecture (every ``gamma`` must be > 0)."""
+    """Constants of the reduction for given data moments and architecture (every
+    ``gamma`` must be > 0)."""
     if min(spec.gammas) <= 0:
         raise ValueError(
-            f"every weight decay must be > 0 for a global minimum to exist (Proposition 1); got gamma={spec.gammas}"
+            "every weight decay must be > 0 for a global minimum to exist "
+            f"(Proposition 1); got gamma={spec.gammas}"
         )
     a, e = stats.eigenvalues, stats.exy_eigen
     keep = (a > 0) & (e != 0)
@@ -168,9 +216,13 @@ def reduced_problem(stats: DataStats, spec: NetworkSpec) -> ReducedProblem:
     log_alpha = float(np.sum(np.log(d) - np.log(d + s2)))
     gu, dD = spec.gamma_u, d[-1]
     fan_in = np.concatenate(([np.nan], d[:-1]))
-    # upper layers i = 2..D: log b_i = log b + 0.5 log(gamma_u d_D / gamma_i) - 0.5 log(d_i d_{i-1})
+    # upper layers i = 2..D: log b_i = log b + 0.5 log(gamma_u d_D / gamma_i) - 0.5
+    # log(d_i d_{i-1})
     log_B_offset = float(
-        sum(0.5 * np.log(gu * dD / spec.gammas[i]) - 0.5 * np.log(d[i] * fan_in[i]) for i in range(1, D))
+        sum(
+            0.5 * np.log(gu * dD / spec.gammas[i]) - 0.5 * np.log(d[i] * fan_in[i])
+            for i in range(1, D)
+        )
     )
     log_K = float(np.log(spec.gammas[0] * d[0]) - log_s - 2 * log_B_offset)
     return ReducedProblem(
@@ -189,29 +241,38 @@ def reduced_problem(stats: DataStats, spec: NetworkSpec) -> ReducedProblem:
 
 
 def _brent(f, lo, hi):
-    return brentq(f, lo, hi, xtol=1e-13 * max(1.0, abs(lo), abs(hi)), rtol=4 * np.finfo(float).eps, maxiter=500)
-
-
+    return brentq(
+        f,
+        lo,
+        hi,
+        xtol=1e-13 * max(1.0, abs(lo), abs(hi)),
+        rtol=4 * np.finfo(float).eps,
+        maxiter=500,
+    )
 
 
 def _critical_points(P: ReducedProblem, grid, dp, level: int = 0) -> list:
-    """Points that split ``grid`` into pieces on which ``phi`` is monotone (every zero of ``phi'`` in the range).
+    """Points that split ``grid`` into pieces on which ``phi`` is monotone (every zero
+    of ``phi'`` in the range).
 
-    A sign change of ``phi'`` between grid points is refined by Brent's method. A cell without one can still hide a
-    pair of zeros, but only if ``phi'`` is small at both ends: ``phi'' = 4 Var_pi(s) - 2 E_pi[s (1 - s)]`` with
-    ``s_i = sigmoid(u - log a_i)`` lies in ``[-1/2, 1]``, so ``phi'`` cannot fall from ``d > 0`` to 0 in less than
-    ``2 d`` nor rise from ``-d`` in less than ``d``. Cells that pass this test (with a margin of 1.25) are searched
-    again on a 64 times finer grid, down to cells of width ~1e-9, whose midpoint is then kept as a split point (a
-    harmless extra piece).
+    A sign change of ``phi'`` between grid points is refined by Brent's method. A cell
+    without one can still hide a pair of zeros, but only if ``phi'`` is small at both
+    ends: ``phi'' = 4 Var_pi(s) - 2 E_pi[s (1 - s)]`` with ``s_i = sigmoid(u - log
+    a_i)`` lies in ``[-1/2, 1]``, so ``phi'`` cannot fall from ``d > 0`` to 0 in less
+    than ``2 d`` nor rise from ``-d`` in less than ``d``. Cells that pass this test
+    (with a margin of 1.25) are searched again on a 64 times finer grid, down to cells
+    of width ~1e-9, whose midpoint is then kept as a split point (a harmless extra
+    piece).
     """
     h = grid[1] - grid[0]
     dphi = lambda u: float(P.dphi(u))  # noqa: E731
     out = list(grid[dp == 0])
     d_lo, d_hi = dp[:-1], dp[1:]
-    change = (d_lo * d_hi < 0)
+    change = d_lo * d_hi < 0
     out.extend(_brent(dphi, grid[i], grid[i + 1]) for i in np.flatnonzero(change))
-    # phi'' lies in [-1/2, 1]: from a positive value phi' needs a distance >= 2 phi' to fall to 0 and >= phi' to rise
-    # back, so two hidden zeros need 2 d_lo + d_hi <= h (both > 0) or |d_lo| + 2 |d_hi| <= h (both < 0).
+    # phi'' lies in [-1/2, 1]: from a positive value phi' needs a distance >= 2 phi' to
+    # fall to 0 and >= phi' to rise back, so two hidden zeros need 2 d_lo + d_hi <= h
+    # (both > 0) or |d_lo| + 2 |d_hi| <= h (both < 0).
     need = np.where(d_lo > 0, 2 * d_lo + d_hi, -d_lo - 2 * d_hi)
     hidden = ~change & (d_lo != 0) & (d_hi != 0) & (need <= 1.25 * h)
     for i in np.flatnonzero(hidden):
@@ -226,11 +287,13 @@ def _critical_points(P: ReducedProblem, grid, dp, level: int = 0) -> list:
 def _nontrivial_log_taus(P: ReducedProblem) -> np.ndarray:
     """Every root ``u = log tau`` of ``phi``, descending in ``u`` (ascending in ``b``).
 
-    Brackets: ``r(tau) <= r(0)`` and ``r(tau) <= ||E[xy]|| / tau`` bound ``phi`` above by two lines, so roots lie in
-    ``[u_L, u_R]`` where the lines cross zero. ``phi`` is increasing for ``u < min log a_i`` and (for D >= 2)
-    decreasing for ``u > max log a_i + log((D+1)/(D-1))``; between, the critical points of ``phi`` are located on a
-    grid of step 0.05 and refined (see :func:`_critical_points`: a cell that could hide a pair of critical points is
-    searched on a finer grid), which splits the line into monotone pieces, each holding at most one root.
+    Brackets: ``r(tau) <= r(0)`` and ``r(tau) <= ||E[xy]|| / tau`` bound ``phi`` above
+    by two lines, so roots lie in ``[u_L, u_R]`` where the lines cross zero. ``phi`` is
+    increasing for ``u < min log a_i`` and (for D >= 2) decreasing for ``u > max log a_i
+    + log((D+1)/(D-1))``; between, the critical points of ``phi`` are located on a grid
+    of step 0.05 and refined (see :func:`_critical_points`: a cell that could hide a
+    pair of critical points is searched on a finer grid), which splits the line into
+    monotone pieces, each holding at most one root.
     """
     if P.log_a.size == 0:
         return np.empty(0)
@@ -241,33 +304,43 @@ def _nontrivial_log_taus(P: ReducedProblem) -> np.ndarray:
     u_L = -(2 * log_r0 + c) / slope  # phi <= 2 log r0 + slope u + c
     phi = lambda u: float(P.phi(u))  # noqa: E731
     if D == 1:
-        # phi increases everywhere, to the limit 2 log||E[xy]|| + c = log(||E[xy]||^2 / (gamma_u gamma_w)).
-        # Within rounding of the threshold (the excess is a difference of logarithms, each good to a few eps) the
-        # root b* ~ sqrt(excess) is indistinguishable from 0, and its gain ~ excess^2 from no gain at all.
+        # phi increases everywhere, to the limit 2 log||E[xy]|| + c = log(||E[xy]||^2 /
+        # (gamma_u gamma_w)). Within rounding of the threshold (the excess is a
+        # difference of logarithms, each good to a few eps) the root b* ~ sqrt(excess)
+        # is indistinguishable from 0, and its gain ~ excess^2 from no gain at all.
         if 2 * log_e + c <= 64 * np.finfo(float).eps * (abs(2 * log_e) + abs(c) + 1.0):
             return np.empty(0)
         hi, step = max(P.log_a.max(), u_L) + 1.0, 1.0
         while phi(hi) <= 0:
             hi, step = hi + step, 2 * step
-            if hi > 1e4:  # the signal exceeds the threshold by less than e^-1e4: b* would be 0 in floating point
+            if hi > 1e4:
+                # the signal exceeds the threshold by less than e^-1e4: b* would be 0
+                # in floating point
                 return np.empty(0)
         return np.array([_brent(phi, u_L - 1.0, hi)])
     u_R = (2 * log_e + c) / (2 - slope)  # phi <= 2 log||e|| + (slope - 2) u + c
     if not u_L < u_R:
         return np.empty(0)
-    # phi' > 0 strictly below min log a_i and < 0 strictly above max log a_i + log((D+1)/(D-1)); the window is widened
-    # by 1 so that a critical point on its edge (one eigenvalue: exactly there) is seen as a sign change of phi'.
+    # phi' > 0 strictly below min log a_i and < 0 strictly above max log a_i +
+    # log((D+1)/(D-1)); the window is widened by 1 so that a critical point on its edge
+    # (one eigenvalue: exactly there) is seen as a sign change of phi'.
     w_lo = max(u_L, P.log_a.min() - 1.0)
     w_hi = min(u_R, P.log_a.max() + np.log((D + 1) / (D - 1)) + 1.0)
     points = [u_L, u_R]
     if w_lo < w_hi:
-        grid = np.linspace(w_lo, w_hi, max(3, int(np.ceil((w_hi - w_lo) / _GRID_STEP)) + 1))
+        grid = np.linspace(
+            w_lo, w_hi, max(3, int(np.ceil((w_hi - w_lo) / _GRID_STEP)) + 1)
+        )
         points.extend(_critical_points(P, grid, _chunked(P.dphi, grid)))
-        points.extend(grid)  # extra split points: roots inside the window get brackets of width <= 0.05
+        points.extend(
+            grid
+        )  # extra split points: roots inside the window get brackets of width <= 0.05
     points = np.unique(points)
     values = _chunked(P.phi, points)
     roots = [u for u, v in zip(points, values) if v == 0]
-    for (lo, vlo), (hi, vhi) in zip(zip(points[:-1], values[:-1]), zip(points[1:], values[1:])):
+    for (lo, vlo), (hi, vhi) in zip(
+        zip(points[:-1], values[:-1]), zip(points[1:], values[1:])
+    ):
         if vlo * vhi < 0:
             roots.append(_brent(phi, lo, hi))
     return np.sort(np.unique(roots))[::-1]
@@ -275,7 +348,8 @@ def _nontrivial_log_taus(P: ReducedProblem) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Solution:
-    """A global minimum of the stochastic deep linear network (returned by :func:`global_minimum`).
+    """A global minimum of the stochastic deep linear network (returned by
+    :func:`global_minimum`).
 
     Attributes
     ----------
@@ -284,17 +358,18 @@ class Solution:
     is_trivial : bool
         True when the global minimum is the origin (all weights zero).
     weights : list of arrays
-        ``[W_1, ..., W_D, U]``, a global minimiser (all sign vectors ``r_i = +1``; any signs give the same loss).
+        ``[W_1, ..., W_D, U]``, a global minimiser (all sign vectors ``r_i = +1``; any
+        signs give the same loss).
     b : float
         The output scale ``|U_j|`` of the minimiser (0 when trivial).
     roots : ndarray
-        Every solution ``b >= 0`` of the scalar equation, ascending; ``b = 0`` (the origin, always a critical
-        point) comes first.
+        Every solution ``b >= 0`` of the scalar equation, ascending; ``b = 0`` (the
+        origin, always a critical point) comes first.
     root_losses : ndarray
         The exact loss at each entry of ``roots``.
     tau : float
-        Ridge parameter of the input layer at the minimum, ``W_1`` rows ``prop. (A0 + tau I)^{-1} E[xy]``
-        (``inf`` when trivial).
+        Ridge parameter of the input layer at the minimum, ``W_1`` rows ``prop. (A0 +
+        tau I)^{-1} E[xy]`` (``inf`` when trivial).
     """
 
     loss: float
@@ -317,7 +392,8 @@ class Solution:
 
 
 def _weights_at(P: ReducedProblem, stats: DataStats, u: float) -> list:
-    """The minimiser with all sign vectors +1 for the root ``u = log tau`` (paper Eq. 10 in the book's scalars)."""
+    """The minimiser with all sign vectors +1 for the root ``u = log tau`` (paper Eq. 10
+    in the book's scalars)."""
     spec, D = P.spec, P.depth
     widths = spec.widths
     log_b = float(P.log_b_of_u(u))
@@ -325,10 +401,15 @@ def _weights_at(P: ReducedProblem, stats: DataStats, u: float) -> list:
     weights = [None] * (D + 1)
     gu, dD = spec.gamma_u, widths[-1]
     for i in range(1, D):  # W_{i+1} in the paper's numbering, i = 1..D-1 here
-        log_bi = log_b + 0.5 * np.log(gu * dD / spec.gammas[i]) - 0.5 * np.log(widths[i] * widths[i - 1])
+        log_bi = (
+            log_b
+            + 0.5 * np.log(gu * dD / spec.gammas[i])
+            - 0.5 * np.log(widths[i] * widths[i - 1])
+        )
         weights[i] = np.full((widths[i], widths[i - 1]), np.exp(log_bi))
     weights[D] = np.full(dD, b)
-    # w = B m (B^2 s A0 + gamma_1 d_1 I)^{-1} E[xy] = exp(log m - log B - log s) (A0 + tau I)^{-1} E[xy]
+    # w = B m (B^2 s A0 + gamma_1 d_1 I)^{-1} E[xy] = exp(log m - log B - log s) (A0 +
+    # tau I)^{-1} E[xy]
     a, e, Q = stats.eigenvalues, stats.exy_eigen, stats.eigenvectors
     z_eig = np.where(e != 0, e / (a + np.exp(u)), 0.0)
     log_B = D * log_b + P.log_B_offset
@@ -338,11 +419,13 @@ def _weights_at(P: ReducedProblem, stats: DataStats, u: float) -> list:
 
 
 def global_minimum(A0, Exy=None, Ey2=None, *, depth, width, gamma, sigma2) -> Solution:
-    """Global minimum of the exact expected loss of a stochastic deep linear network with weight decay.
+    """Global minimum of the exact expected loss of a stochastic deep linear network
+    with weight decay.
 
-    Solves paper Eq. 9 (Eq. 2 for ``depth=1``) through the one-scalar reduction of Theorems 1-2 (see the module
-    docstring): all non-negative roots of the scalar equation are found, and the one of least exact loss, ``b = 0``
-    included, is returned with its weights.
+    Solves paper Eq. 9 (Eq. 2 for ``depth=1``) through the one-scalar reduction of
+    Theorems 1-2 (see the module docstring): all non-negative roots of the scalar
+    equation are found, and the one of least exact loss, ``b = 0`` included, is returned
+    with its weights.
 
     Parameters
     ----------
@@ -355,7 +438,8 @@ def global_minimum(A0, Exy=None, Ey2=None, *, depth, width, gamma, sigma2) -> So
     gamma : float or sequence of D + 1 floats
         Weight decays ``[gamma_1, ..., gamma_D, gamma_u]``, all > 0.
     sigma2 : float or sequence of D floats
-        Noise variances ``sigma_1^2..sigma_D^2 >= 0`` (``E[eps] = 1``, ``E[eps^2] = 1 + sigma^2``).
+        Noise variances ``sigma_1^2..sigma_D^2 >= 0`` (``E[eps] = 1``, ``E[eps^2] = 1 +
+        sigma^2``).
 
     Returns
     -------
@@ -364,20 +448,28 @@ def global_minimum(A0, Exy=None, Ey2=None, *, depth, width, gamma, sigma2) -> So
     Raises
     ------
     ValueError
-        On invalid or inconsistent data moments, a weight decay that is not > 0, or malformed architecture.
+        On invalid or inconsistent data moments, a weight decay that is not > 0, or
+        malformed architecture.
     """
     stats = as_stats(A0, Exy, Ey2)
     spec = network_spec(depth, width, gamma, sigma2)
     P = reduced_problem(stats, spec)
     us = _nontrivial_log_taus(P)
-    # Roots are ranked by their gain L - E[y^2], formed without E[y^2] (no cancellation against it near a
-    # threshold); the origin has gain 0 and wins ties.
+    # Roots are ranked by their gain L - E[y^2], formed without E[y^2] (no cancellation
+    # against it near a threshold); the origin has gain 0 and wins ties.
     gains = np.concatenate(([0.0], P.gain_at_u(us))) if us.size else np.array([0.0])
     root_losses = stats.Ey2 + gains
-    roots = np.concatenate(([0.0], np.exp(P.log_b_of_u(us)))) if us.size else np.array([0.0])
+    roots = (
+        np.concatenate(([0.0], np.exp(P.log_b_of_u(us))))
+        if us.size
+        else np.array([0.0])
+    )
     best = int(np.argmin(gains))
     if best == 0:
-        weights = [np.zeros((w, f)) for w, f in zip(spec.widths, (stats.dim,) + spec.widths[:-1])]
+        weights = [
+            np.zeros((w, f))
+            for w, f in zip(spec.widths, (stats.dim,) + spec.widths[:-1])
+        ]
         weights.append(np.zeros(spec.widths[-1]))
         tau = np.inf
     else:
@@ -398,12 +490,16 @@ def global_minimum(A0, Exy=None, Ey2=None, *, depth, width, gamma, sigma2) -> So
     )
 
 
-def profile_loss(b, A0, Exy=None, Ey2=None, *, depth, width, gamma, sigma2) -> np.ndarray:
-    """The loss along the output scale ``b``: the minimum of the exact loss over the input layer, with every upper
-    layer rank one and balanced to ``b`` (the book's reduced loss; paper Eq. 36 for ``depth=1``).
+def profile_loss(
+    b, A0, Exy=None, Ey2=None, *, depth, width, gamma, sigma2
+) -> np.ndarray:
+    """The loss along the output scale ``b``: the minimum of the exact loss over the
+    input layer, with every upper layer rank one and balanced to ``b`` (the book's
+    reduced loss; paper Eq. 36 for ``depth=1``).
 
-    ``L(b) = E[y^2] + D gamma_u d_D b^2 - alpha sum_i E[x'y]_i^2 / (a_i + K b^{-2D})``, and ``L(0) = E[y^2]``.
-    Its stationary points ``b > 0`` are the nontrivial roots of :func:`global_minimum`.
+    ``L(b) = E[y^2] + D gamma_u d_D b^2 - alpha sum_i E[x'y]_i^2 / (a_i + K b^{-2D})``,
+    and ``L(0) = E[y^2]``. Its stationary points ``b > 0`` are the nontrivial roots of
+    :func:`global_minimum`.
     """
     stats = as_stats(A0, Exy, Ey2)
     spec = network_spec(depth, width, gamma, sigma2)

@@ -1,8 +1,10 @@
-"""Training many small networks at once: weights stacked on a leading axis, one batched torch model.
+"""Training many small networks at once: weights stacked on a leading axis, one batched
+torch model.
 
-Two objectives: the exact expected loss (:func:`train_exact`, gradient descent on Eq. 9 with the noise averaged out
-exactly) and the sampled loss (:func:`train_sampled`, minibatch SGD with real noise draws, as in practice). Both run on
-CUDA when available (``device=None``) and on the CPU otherwise, in float64, seeded.
+Two objectives: the exact expected loss (:func:`train_exact`, gradient descent on Eq. 9
+with the noise averaged out exactly) and the sampled loss (:func:`train_sampled`,
+minibatch SGD with real noise draws, as in practice). Both run on CUDA when available
+(``device=None``) and on the CPU otherwise, in float64, seeded.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 from ._validation import finite_array, positive_int, positive_scalar
 from .loss import NOISE_KINDS, _loss
 from .network import NetworkSpec, network_spec
-from .stats import DataStats, as_stats, data_stats
+from .stats import as_stats, data_stats
 
 OPTIMIZERS = ("gd", "adam", "lbfgs")
 
@@ -63,9 +65,11 @@ def _device(device):
 
 
 def init_weights(n_nets, input_dim, spec: NetworkSpec, *, init_scale, seed) -> list:
-    """Gaussian initialisation of ``n_nets`` networks: entries ``N(0, init_scale^2 / fan_in)``.
+    """Gaussian initialisation of ``n_nets`` networks: entries ``N(0, init_scale^2 /
+    fan_in)``.
 
-    ``init_scale = 1`` is the Kaiming/LeCun scale of a linear layer; small values start near the origin.
+    ``init_scale = 1`` is the Kaiming/LeCun scale of a linear layer; small values start
+    near the origin.
     """
     n_nets = positive_int(n_nets, "n_nets")
     input_dim = positive_int(input_dim, "input_dim")
@@ -73,16 +77,21 @@ def init_weights(n_nets, input_dim, spec: NetworkSpec, *, init_scale, seed) -> l
     rng = np.random.default_rng(seed)
     fan_in = (input_dim,) + spec.widths
     weights = [
-        rng.standard_normal((n_nets, w, f)) * init_scale / np.sqrt(f) for w, f in zip(spec.widths, fan_in[:-1])
+        rng.standard_normal((n_nets, w, f)) * init_scale / np.sqrt(f)
+        for w, f in zip(spec.widths, fan_in[:-1])
     ]
-    weights.append(rng.standard_normal((n_nets, spec.widths[-1])) * init_scale / np.sqrt(spec.widths[-1]))
+    weights.append(
+        rng.standard_normal((n_nets, spec.widths[-1]))
+        * init_scale
+        / np.sqrt(spec.widths[-1])
+    )
     return weights
 
 
 def _check_init(init, n_nets, input_dim, spec):
-    shapes = [(n_nets, w, f) for w, f in zip(spec.widths, (input_dim,) + spec.widths[:-1])] + [
-        (n_nets, spec.widths[-1])
-    ]
+    shapes = [
+        (n_nets, w, f) for w, f in zip(spec.widths, (input_dim,) + spec.widths[:-1])
+    ] + [(n_nets, spec.widths[-1])]
     if len(init) != len(shapes):
         raise ValueError(f"init must hold {len(shapes)} arrays; got {len(init)}")
     out = []
@@ -95,7 +104,11 @@ def _check_init(init, n_nets, input_dim, spec):
 
 
 def _record_points(steps, record_every):
-    record_every = max(1, steps // 200) if record_every is None else positive_int(record_every, "record_every")
+    record_every = (
+        max(1, steps // 200)
+        if record_every is None
+        else positive_int(record_every, "record_every")
+    )
     return set(range(0, steps + 1, record_every)) | {steps}
 
 
@@ -112,10 +125,26 @@ def _run(params, step_fn, exact_fn, steps, record_every, device):
         if t < steps:
             step_fn()
     weights = [P.detach().cpu().numpy() for P in params]
-    return TrainResult(weights, history[-1], np.array(history), np.array(rec_steps), str(device))
+    return TrainResult(
+        weights, history[-1], np.array(history), np.array(rec_steps), str(device)
+    )
 
 
-def _common(stats, depth, width, gamma, sigma2, n_nets, steps, lr, optimizer, init, init_scale, seed, device):
+def _common(
+    stats,
+    depth,
+    width,
+    gamma,
+    sigma2,
+    n_nets,
+    steps,
+    lr,
+    optimizer,
+    init,
+    init_scale,
+    seed,
+    device,
+):
     import torch
 
     spec = network_spec(depth, width, gamma, sigma2)
@@ -129,11 +158,17 @@ def _common(stats, depth, width, gamma, sigma2, n_nets, steps, lr, optimizer, in
         init = init_weights(n_nets, stats.dim, spec, init_scale=init_scale, seed=seed)
     else:
         init = _check_init(init, n_nets, stats.dim, spec)
-    params = [torch.tensor(W, dtype=torch.float64, device=dev, requires_grad=True) for W in init]
+    params = [
+        torch.tensor(W, dtype=torch.float64, device=dev, requires_grad=True)
+        for W in init
+    ]
     A0 = torch.tensor(np.array(stats.A0), dtype=torch.float64, device=dev)
     Exy = torch.tensor(np.array(stats.Exy), dtype=torch.float64, device=dev)
     eye = lambda n: torch.eye(n, dtype=torch.float64, device=dev)  # noqa: E731
-    exact = lambda: _loss(params, A0, Exy, stats.Ey2, spec.gammas, spec.sigma2s, eye)  # noqa: E731
+
+    def exact():
+        return _loss(params, A0, Exy, stats.Ey2, spec.gammas, spec.sigma2s, eye)
+
     return spec, params, exact, dev, steps, lr
 
 
@@ -144,25 +179,53 @@ def _optimizer(params, optimizer, lr):
         return torch.optim.SGD(params, lr=lr)
     if optimizer == "adam":
         return torch.optim.Adam(params, lr=lr)
-    return torch.optim.LBFGS(params, lr=lr, max_iter=20, history_size=50, line_search_fn="strong_wolfe",
-                             tolerance_grad=1e-14, tolerance_change=1e-16)
+    return torch.optim.LBFGS(
+        params,
+        lr=lr,
+        max_iter=20,
+        history_size=50,
+        line_search_fn="strong_wolfe",
+        tolerance_grad=1e-14,
+        tolerance_change=1e-16,
+    )
 
 
-def train_exact(A0, Exy=None, Ey2=None, *, depth, width, gamma, sigma2, n_nets=16, steps=2000, lr=1e-2,
-                optimizer="gd", init=None, init_scale=1.0, seed=0, device=None, record_every=None) -> TrainResult:
-    """Minimise the exact expected loss (paper Eq. 9) for ``n_nets`` independent initialisations at once.
+def train_exact(
+    A0,
+    Exy=None,
+    Ey2=None,
+    *,
+    depth,
+    width,
+    gamma,
+    sigma2,
+    n_nets=16,
+    steps=2000,
+    lr=1e-2,
+    optimizer="gd",
+    init=None,
+    init_scale=1.0,
+    seed=0,
+    device=None,
+    record_every=None,
+) -> TrainResult:
+    """Minimise the exact expected loss (paper Eq. 9) for ``n_nets`` independent
+    initialisations at once.
 
     Parameters
     ----------
     A0, Exy, Ey2 : data moments, or a :class:`DataStats` as ``A0``
-    depth, width, gamma, sigma2 : architecture, as in :func:`dln.expected_loss` (weight decay may be 0)
+    depth, width, gamma, sigma2 : architecture, as in :func:`dln.expected_loss` (weight
+    decay may be 0)
     n_nets : int
         Number of networks trained side by side.
     steps, lr, optimizer : int, float, {"gd", "adam", "lbfgs"}
-        Full-batch steps on the sum of the networks' losses (the networks do not interact: the sum's gradient is
-        each network's own gradient; "lbfgs" makes one call of 20 inner iterations per step).
+        Full-batch steps on the sum of the networks' losses (the networks do not
+        interact: the sum's gradient is each network's own gradient; "lbfgs" makes one
+        call of 20 inner iterations per step).
     init : list of arrays, optional
-        Initial weights with a leading axis ``n_nets``; otherwise :func:`init_weights` with ``init_scale``.
+        Initial weights with a leading axis ``n_nets``; otherwise :func:`init_weights`
+        with ``init_scale``.
     seed : int
         Seed of the initialisation.
     device : str, optional
@@ -171,8 +234,21 @@ def train_exact(A0, Exy=None, Ey2=None, *, depth, width, gamma, sigma2, n_nets=1
         Record the loss every this many steps (default: about 200 records).
     """
     stats = as_stats(A0, Exy, Ey2)
-    spec, params, exact, dev, steps, lr = _common(stats, depth, width, gamma, sigma2, n_nets, steps, lr, optimizer,
-                                                  init, init_scale, seed, device)
+    spec, params, exact, dev, steps, lr = _common(
+        stats,
+        depth,
+        width,
+        gamma,
+        sigma2,
+        n_nets,
+        steps,
+        lr,
+        optimizer,
+        init,
+        init_scale,
+        seed,
+        device,
+    )
     opt = _optimizer(params, optimizer, lr)
 
     def closure():
@@ -187,14 +263,34 @@ def train_exact(A0, Exy=None, Ey2=None, *, depth, width, gamma, sigma2, n_nets=1
     return _run(params, step, exact, steps, record_every, dev)
 
 
-def train_sampled(X, y, *, depth, width, gamma, sigma2, noise="dropout", n_nets=16, steps=2000, lr=1e-2,
-                  batch_size=32, optimizer="gd", init=None, init_scale=1.0, seed=0, device=None,
-                  record_every=None) -> TrainResult:
-    """Minibatch training with sampled noise (real dropout or Gaussian), as a practitioner would train.
+def train_sampled(
+    X,
+    y,
+    *,
+    depth,
+    width,
+    gamma,
+    sigma2,
+    noise="dropout",
+    n_nets=16,
+    steps=2000,
+    lr=1e-2,
+    batch_size=32,
+    optimizer="gd",
+    init=None,
+    init_scale=1.0,
+    seed=0,
+    device=None,
+    record_every=None,
+) -> TrainResult:
+    """Minibatch training with sampled noise (real dropout or Gaussian), as a
+    practitioner would train.
 
-    Each step draws a minibatch of ``batch_size`` samples (independently for every network) and fresh noise for every
-    sample, neuron and network, and takes a step on ``mean (f(x) - y)^2 + weight decay``. The recorded losses are the
-    *exact* expected losses on the empirical distribution of ``(X, y)``, so the run can be compared with the solver.
+    Each step draws a minibatch of ``batch_size`` samples (independently for every
+    network) and fresh noise for every sample, neuron and network, and takes a step on
+    ``mean (f(x) - y)^2 + weight decay``. The recorded losses are the *exact* expected
+    losses on the empirical distribution of ``(X, y)``, so the run can be compared with
+    the solver.
     """
     import torch
 
@@ -206,10 +302,25 @@ def train_sampled(X, y, *, depth, width, gamma, sigma2, noise="dropout", n_nets=
         raise ValueError(f"noise must be one of {NOISE_KINDS}; got {noise!r}")
     batch_size = positive_int(batch_size, "batch_size")
     if optimizer == "lbfgs":
-        raise ValueError("train_sampled uses stochastic steps: optimizer must be 'gd' or 'adam'")
+        raise ValueError(
+            "train_sampled uses stochastic steps: optimizer must be 'gd' or 'adam'"
+        )
     stats = data_stats(X, y)
-    spec, params, exact, dev, steps, lr = _common(stats, depth, width, gamma, sigma2, n_nets, steps, lr, optimizer,
-                                                  init, init_scale, seed, device)
+    spec, params, exact, dev, steps, lr = _common(
+        stats,
+        depth,
+        width,
+        gamma,
+        sigma2,
+        n_nets,
+        steps,
+        lr,
+        optimizer,
+        init,
+        init_scale,
+        seed,
+        device,
+    )
     opt = _optimizer(params, optimizer, lr)
     gen = torch.Generator(device=dev).manual_seed(int(seed) + 1)
     Xt = torch.tensor(X, dtype=torch.float64, device=dev)
@@ -218,12 +329,18 @@ def train_sampled(X, y, *, depth, width, gamma, sigma2, noise="dropout", n_nets=
 
     def draw_noise(shape, s2):
         if noise == "gaussian":
-            return 1 + np.sqrt(s2) * torch.randn(shape, generator=gen, dtype=torch.float64, device=dev)
+            return 1 + np.sqrt(s2) * torch.randn(
+                shape, generator=gen, dtype=torch.float64, device=dev
+            )
         q = 1.0 / (1.0 + s2)
-        return (torch.rand(shape, generator=gen, dtype=torch.float64, device=dev) < q).to(torch.float64) / q
+        return (
+            torch.rand(shape, generator=gen, dtype=torch.float64, device=dev) < q
+        ).to(torch.float64) / q
 
     def step():
-        idx = torch.randint(0, n, (len(params[0]), batch_size), generator=gen, device=dev)
+        idx = torch.randint(
+            0, n, (len(params[0]), batch_size), generator=gen, device=dev
+        )
         h = Xt[idx]  # (n_nets, batch, d)
         for W, s2 in zip(params[:-1], spec.sigma2s):
             h = h @ W.swapaxes(-1, -2)
