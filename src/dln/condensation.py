@@ -812,7 +812,10 @@ def invariant_lines(
     tiny = 64 * np.finfo(float).eps * max(scale, np.finfo(float).tiny)
     degenerate = bool(np.max(np.abs(g)) <= tiny)
     u2_zero = bool(abs(g[p]) <= tiny)
-    poly_t = np.trim_zeros(g[::-1], "f")  # highest power of uhat first
+    g_t = g.copy()
+    if u2_zero:  # the paper's equation in uhat loses its top degree
+        g_t[p] = 0.0
+    poly_t = np.trim_zeros(g_t[::-1], "f")  # highest power of uhat first
     uhat_roots = np.roots(poly_t) if poly_t.size > 1 else np.array([], complex)
     if degenerate:
         empty = np.zeros(0)
