@@ -474,27 +474,35 @@ def _small_net(seed, m=6, eps=0.3):
 
 
 def test_gradient_flow_matches_small_step_gradient_descent():
-    """Independent route: gradient descent with torch autograd and a tiny step."""
+    """Independent route: gradient descent with torch autograd, two step sizes, and
+    Richardson extrapolation (Euler's error is linear in the step)."""
     import torch
 
     xs, y, W0, a0 = _small_net(0)
     T = 0.5
     flow = C.gradient_flow(xs, y, W0, a0, "tanh", t_max=T, rtol=1e-10, atol=1e-12)
     X = torch.tensor(np.stack([xs, np.ones_like(xs)], axis=1))
-    W = torch.tensor(W0, requires_grad=True)
-    a = torch.tensor(a0, requires_grad=True)
-    n_steps = 20000
-    lr = T / n_steps
-    for _ in range(n_steps):
-        loss = 0.5 * torch.mean((torch.tanh(X @ W.T) @ a - torch.tensor(y)) ** 2)
-        gW, ga = torch.autograd.grad(loss, (W, a))
-        with torch.no_grad():
-            W -= lr * gW
-            a -= lr * ga
-    # Euler's global error is O(lr): here ~1e-5 of the change; allow 1e-4 of the scale
-    change = np.linalg.norm(flow.W[-1] - W0)
-    assert np.linalg.norm(W.detach().numpy() - flow.W[-1]) < 1e-4 * max(change, 1e-3)
-    assert np.allclose(a.detach().numpy(), flow.a[-1], atol=1e-4 * max(change, 1e-3))
+    Y = torch.tensor(y)
+
+    def descend(n_steps):
+        W = torch.tensor(W0, requires_grad=True)
+        a = torch.tensor(a0, requires_grad=True)
+        for _ in range(n_steps):
+            loss = 0.5 * torch.mean((torch.tanh(X @ W.T) @ a - Y) ** 2)
+            gW, ga = torch.autograd.grad(loss, (W, a))
+            with torch.no_grad():
+                W -= (T / n_steps) * gW
+                a -= (T / n_steps) * ga
+        return np.concatenate([W.detach().numpy().ravel(), a.detach().numpy()])
+
+    coarse, fine = descend(200), descend(400)
+    extrapolated = 2 * fine - coarse
+    exact = np.concatenate([flow.W[-1].ravel(), flow.a[-1]])
+    change = np.linalg.norm(exact - np.concatenate([W0.ravel(), a0]))
+    euler_error = np.linalg.norm(fine - exact)
+    # Euler's error ~ (T / 400) * change; after extrapolation O((T / 400)^2)
+    assert euler_error < 1e-2 * change
+    assert np.linalg.norm(extrapolated - exact) < 1e-2 * euler_error
     assert np.all(np.diff(flow.loss) <= 1e-12)  # gradient flow never raises the loss
 
 
