@@ -190,9 +190,9 @@ def _same_partition(labels, truth):
 @pytest.mark.parametrize("seed", range(8))
 def test_known_configuration_with_noise_outliers_and_negligible_rows(seed):
     rng = np.random.default_rng(seed)
-    # noise 0.02 per coordinate in 6-d: angular radius ~ 0.02 sqrt(5) = 0.045 rad,
-    # far inside alpha / 2 = arccos(0.95) / 2 = 0.16 rad
-    W, truth, groups = _configuration(rng, noise=0.02, n_outliers=3, n_zero=2)
+    # noise 0.005 per coordinate in 6-d: angles ~ 0.005 sqrt(5) = 0.011 rad, inside
+    # tightness * alpha = 0.1 * arccos(0.95) = 0.032 rad
+    W, truth, groups = _configuration(rng, noise=0.005, n_outliers=3, n_zero=2)
     res = C.cluster_orientations(W)
     assert res.n_orientations == 4 and dln.count_orientations(W) == 4
     assert res.n_lines == 3  # centre 0 and its opposite share a line
@@ -205,12 +205,32 @@ def test_known_configuration_with_noise_outliers_and_negligible_rows(seed):
 
 
 def test_count_fails_beyond_the_threshold():
-    """A check that can fail: two orientations 10 degrees apart are one orientation at
-    cos_threshold 0.95 (18 degrees) and two at 0.995 (5.7 degrees)."""
+    """A check that can fail: two orientations 10 degrees apart fall in one
+    neighbourhood at cos_threshold 0.95 (18 degrees), which is then too diffuse to be
+    one orientation (median angle 5 degrees); at 0.995 (5.7 degrees) they are two."""
     th = np.radians([0.0, 10.0])
     W = np.repeat(np.stack([np.cos(th), np.sin(th)], axis=1), 10, axis=0)
-    assert dln.count_orientations(W, cos_threshold=0.95) == 1
+    assert dln.count_orientations(W, cos_threshold=0.95) == 0
+    assert dln.count_orientations(W, cos_threshold=0.95, tightness=1.0) == 1
     assert dln.count_orientations(W, cos_threshold=0.995) == 2
+
+
+@pytest.mark.parametrize("dim", [2, 3, 6])
+def test_diffuse_directions_count_nothing_and_noise_beyond_tightness_fails(dim):
+    """Random directions (no condensation) give no orientation; the same groups with
+    noise far beyond the tightness are not counted either (a check that can fail)."""
+    counts = [
+        dln.count_orientations(np.random.default_rng(s).standard_normal((100, dim)))
+        for s in range(20)
+    ]
+    # an even spread has median angle ~ alpha / 2 per cluster, five times the limit;
+    # in 2-d a chance clump of 5 of ~10 neighbours within 1.8 degrees is rare
+    assert sum(counts) <= 1
+    rng = np.random.default_rng(1)
+    W, _, _ = _configuration(rng, noise=0.1)  # angles ~ 0.2 rad, above alpha = 0.32
+    res = C.cluster_orientations(W)
+    assert res.n_orientations < 4
+    assert C.cluster_orientations(W, tightness=1.0).n_orientations >= 4
 
 
 def test_opposite_directions_are_two_orientations_on_one_line():
@@ -231,7 +251,7 @@ def test_small_clusters_are_outliers_and_min_fraction():
 @pytest.mark.parametrize("seed", range(6))
 def test_invariances(seed):
     rng = np.random.default_rng(100 + seed)
-    W, _, _ = _configuration(rng, noise=0.05, n_outliers=4, n_zero=1)
+    W, _, _ = _configuration(rng, noise=0.005, n_outliers=4, n_zero=1)
     base = C.cluster_orientations(W)
     # permutation of the neurons
     perm = rng.permutation(len(W))
@@ -258,7 +278,7 @@ def test_invariances(seed):
 
 def test_order_by_cluster_groups_orientations():
     rng = np.random.default_rng(7)
-    W, _, _ = _configuration(rng, noise=0.02, n_outliers=2, n_zero=1)
+    W, _, _ = _configuration(rng, noise=0.005, n_outliers=2, n_zero=1)
     res = C.cluster_orientations(W)
     order = C.order_by_cluster(W)
     assert sorted(order) == list(range(len(W)))
@@ -302,6 +322,7 @@ def test_cosine_similarity_and_heat_map():
         (dict(W=np.ones((3, 2)), norm_tol=1.5), "norm_tol"),
         (dict(W=np.ones((3, 2)), min_fraction=2.0), "min_fraction"),
         (dict(W=np.ones((0, 2))), "at least one row"),
+        (dict(W=np.ones((3, 2)), tightness=0.0), "tightness"),
     ],
 )
 def test_cluster_orientations_validates(kwargs, message):

@@ -337,8 +337,8 @@ class Orientations:
     ----------
     labels : ndarray of int, shape (m,)
         For each row of ``W``: the index of its counted orientation (``0 ..
-        n_orientations - 1``), ``-1`` if it belongs to a cluster too small to count (an
-        outlier), ``-2`` if its norm is negligible.
+        n_orientations - 1``), ``-1`` if it belongs to a cluster too small or too
+        diffuse to count (an outlier), ``-2`` if its norm is negligible.
     centres : ndarray, shape (n_orientations, k)
         Unit vector of each counted orientation (the normalised mean of its members'
         unit vectors), largest cluster first.
@@ -347,16 +347,20 @@ class Orientations:
     lines : ndarray of int, shape (n_orientations,)
         The line (through the origin) of each orientation: two orientations share a line
         when their centres have cosine similarity ``<= -cos_threshold``.
-    cos_threshold, min_size, norm_tol : the rules that were applied.
+    spreads : ndarray, shape (n_orientations,)
+        Median angle (radians) between the members of each orientation and its centre.
+    cos_threshold, min_size, norm_tol, tightness : the rules that were applied.
     """
 
     labels: np.ndarray
     centres: np.ndarray
     sizes: np.ndarray
     lines: np.ndarray
+    spreads: np.ndarray
     cos_threshold: float
     min_size: int
     norm_tol: float
+    tightness: float
 
     @property
     def n_orientations(self) -> int:
@@ -392,6 +396,7 @@ def cluster_orientations(
     *,
     norm_tol: float = 1e-2,
     min_fraction: float = 0.05,
+    tightness: float = 0.1,
 ) -> Orientations:
     """Cluster the input weights of a layer into orientations, by a stated rule.
 
@@ -410,8 +415,13 @@ def cluster_orientations(
        ``arccos(cos_threshold)`` of its cluster's leader.
     4. *Counted orientations.* A cluster counts when it holds at least ``min_size =
        max(2, ceil(min_fraction * n))`` neurons, ``n`` being the number of
-       non-negligible neurons; the members of smaller clusters are outliers (label
-       ``-1``).
+       non-negligible neurons, and is *tight*: the median angle between its members
+       and its centre (the normalised mean of its unit vectors) is at most
+       ``tightness * alpha``, ``alpha = arccos(cos_threshold)``. Directions spread
+       evenly over a neighbourhood have a median angle of about ``alpha / 2`` from its
+       centre, so the default ``tightness = 0.1`` asks for members about five times
+       more concentrated than an even spread: a diffuse, not yet condensed layer counts
+       no orientation. The members of the other clusters are outliers (label ``-1``).
     5. *Lines.* A direction and its opposite are two orientations; they lie on one line
        when their centres have cosine similarity ``<= -cos_threshold`` (matched
        greedily, most opposite first).
@@ -419,9 +429,10 @@ def cluster_orientations(
     The result does not depend on the order of the rows, on multiplying all rows by one
     positive number, or on an orthogonal change of coordinates applied to every row;
     multiplying single rows by positive numbers changes it only through step 2. If the
-    rows form groups whose unit vectors lie within angle ``beta`` of a group centre,
-    with ``2 beta <= alpha = arccos(cos_threshold)`` and centres more than ``alpha + 2
-    beta`` apart, every group is recovered as one cluster.
+    rows form groups of at least ``min_size`` rows whose unit vectors lie within angle
+    ``beta <= tightness * alpha`` of a group centre (``tightness <= 1/2``), with centres
+    more than ``alpha + 2 beta`` apart, every group is recovered as one counted
+    orientation.
 
     Parameters
     ----------
@@ -435,6 +446,8 @@ def cluster_orientations(
     min_fraction : float in [0, 1]
         Smallest counted cluster, as a fraction of the non-negligible neurons (at least
         2 neurons).
+    tightness : float in (0, 1]
+        Largest median angle of a counted cluster, as a fraction of ``alpha``.
 
     Returns
     -------
@@ -450,6 +463,9 @@ def cluster_orientations(
     min_fraction = positive_scalar(min_fraction, "min_fraction", allow_zero=True)
     if min_fraction > 1:
         raise ValueError(f"min_fraction must be <= 1; got {min_fraction}")
+    tightness = positive_scalar(tightness, "tightness")
+    if tightness > 1:
+        raise ValueError(f"tightness must be <= 1; got {tightness}")
     m = W.shape[0]
     norms = np.linalg.norm(W, axis=1)
     top = norms.max()
@@ -475,9 +491,18 @@ def cluster_orientations(
         members = np.flatnonzero(nb[best])
         clusters.append(members)
         unassigned[members] = False
-    counted = [c for c in clusters if c.size >= min_size]
-    centres = [U[c].sum(axis=0) for c in counted]
-    centres = [c / np.linalg.norm(c) for c in centres]
+    alpha = math.acos(cos_threshold)
+    counted, centres, spreads = [], [], []
+    for c in clusters:
+        if c.size < min_size:
+            continue
+        centre = U[c].sum(axis=0)
+        centre = centre / np.linalg.norm(centre)
+        spread = float(np.median(np.arccos(np.clip(U[c] @ centre, -1.0, 1.0))))
+        if spread <= tightness * alpha:
+            counted.append(c)
+            centres.append(centre)
+            spreads.append(spread)
     sizes = np.array([c.size for c in counted], dtype=int)
     order = np.lexsort(
         (np.array([lex_rank[c].max() for c in counted], dtype=int), -sizes)
@@ -488,15 +513,18 @@ def cluster_orientations(
     k = W.shape[1]
     centres = np.array([centres[i] for i in order]).reshape(len(order), k)
     sizes = sizes[order]
+    spreads = np.array([spreads[i] for i in order], dtype=float)
     lines = _pair_lines(centres, cos_threshold)
     return Orientations(
         labels=labels,
         centres=centres,
         sizes=sizes,
         lines=lines,
+        spreads=spreads,
         cos_threshold=cos_threshold,
         min_size=min_size,
         norm_tol=norm_tol,
+        tightness=tightness,
     )
 
 
