@@ -50,19 +50,19 @@ Condensation at small initialisation (Zhou et al. 2022)
     leading_order          -- p and sigma^(p)(0): sigma'(z) ~ c_p z^(p-1) (Eq. 7)
     activation_expr        -- sympy expression of a named activation
     activation_functions   -- numpy sigma and sigma' of an activation
-    count_orientations     -- number of condensed orientations of a layer's input weights
+    count_orientations     -- condensed orientations of a layer's input weights
     cluster_orientations   -- the clustering behind it: labels, centres, lines
     Orientations           -- its result
     cosine_similarity      -- cosine similarities of input weights (Eq. 5)
     order_by_cluster       -- neurons ordered by orientation, for heat maps
     plot_similarity        -- heat map of cosine similarities, ordered by cluster
-    leading_order_field    -- leading-order velocity of an input weight (Sec. 4.4, Eq. 7)
+    leading_order_field    -- leading-order velocity of an input weight (Eq. 7)
     direction_field        -- the full velocity field of an input weight (Sec. 4.4)
     invariant_lines        -- lines kept by the field, 1-d input (Eq. 9, Proposition 1)
     InvariantLines         -- their form, roots, angles and attraction
-    initial_stage_end      -- first index where the loss reaches 70% of its start (Sec. 3)
+    initial_stage_end      -- where the loss first reaches 70% of its start (Sec. 3)
     polynomial_fit_residual -- relative residual of a degree-d polynomial fit (Fig. 5)
-    gradient_flow          -- adaptive integration of the flow of a two-layer net (Eq. 4)
+    gradient_flow          -- adaptive gradient flow of a two-layer network (Eq. 4)
     FlowResult             -- its trajectory
 Scale
     current_scale          -- the experiment scale from DLN_SCALE
