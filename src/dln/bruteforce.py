@@ -12,7 +12,10 @@ Why the polish: on ill-conditioned data (directions of ``A0`` with tiny eigenval
 minimiser's weights span orders of magnitude and L-BFGS creeps towards it over thousands
 of iterations; Newton's method with the exact Hessian converges quadratically once
 close. L-BFGS can also stop near a saddle; polishing several starts (``polish_top``)
-guards against keeping one.
+guards against keeping one. Once the loss can no longer resolve the trust region's
+predicted decrease (its rounding is ~1e-14 of ``E[y^2]``), a few plain Newton steps on
+the gradient finish the job; a polished point is kept when its loss is lower, or equal
+up to rounding with a smaller gradient.
 
 :func:`minimize_exact_bias` runs the same engine on the loss of the network with a bias
 in every layer (:func:`dln.expected_loss_bias`, paper Appendix D), over weights and
@@ -128,6 +131,27 @@ def _lbfgs_rounds(init, batched_loss, max_rounds, rtol):
     return params, loss, rounds
 
 
+def _newton_on_gradient(theta, flat_grad, flat_hess, steps=5):
+    """Plain Newton steps on the gradient, kept while its norm falls.
+
+    The trust region stops once the loss can no longer resolve the predicted decrease
+    (the loss is a sum of terms of order ``E[y^2]``, so its rounding is ~1e-14 there),
+    which can leave gradients of ~1e-7; the gradient itself is still accurate, and a
+    few Newton steps on it converge quadratically.
+    """
+    g = flat_grad(theta)
+    for _ in range(steps):
+        try:
+            step = np.linalg.solve(flat_hess(theta), g)
+        except np.linalg.LinAlgError:
+            break
+        g_new = flat_grad(theta - step)
+        if not np.linalg.norm(g_new) < np.linalg.norm(g):
+            break
+        theta, g = theta - step, g_new
+    return theta
+
+
 def _polish_best(
     starts, losses, flat_loss, flat_grad, flat_hess, polish, polish_top, gtol, maxiter
 ):
@@ -150,8 +174,18 @@ def _polish_best(
                 method="trust-exact",
                 options=dict(gtol=gtol, maxiter=maxiter),
             )
-            if flat_loss(res.x) <= flat_loss(theta):
-                theta = res.x
+            # keep the polished point if it is lower, or as low up to rounding of the
+            # loss (~1e2 eps) and closer to stationary: near a minimum Newton lowers
+            # the gradient by orders of magnitude while the loss changes only in its
+            # last bits, which must not decide
+            new = _newton_on_gradient(res.x, flat_grad, flat_hess)
+            f_old, f_new = flat_loss(theta), flat_loss(new)
+            tol = 128 * np.finfo(float).eps * max(1.0, abs(f_old))
+            if f_new < f_old - tol or (
+                f_new <= f_old + tol
+                and np.linalg.norm(flat_grad(new)) <= np.linalg.norm(flat_grad(theta))
+            ):
+                theta = new
         candidates.append((flat_loss(theta), theta))
     candidates.sort(key=lambda c: c[0])
     return candidates
