@@ -241,6 +241,7 @@ def test_two_layer_solution_matches_brute_force(bias_gamma):
     sol = dln.two_layer_bias_minimum(st, **arch)
     bf = dln.minimize_exact_bias(st, depth=1, n_starts=6, seed=2, **arch)
     assert bf.loss >= sol.loss - 1e-12 and bf.loss <= sol.loss + 1e-10
+    assert bf.gradient_norm < 1e-10  # the Newton steps on the gradient finish
     assert not sol.is_trivial and sol.roots[0] == 0
     # the same function: U_j W_j:, U_j beta_j and beta_u do not depend on the signs
     U = bf.weights[1]
