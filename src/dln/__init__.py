@@ -58,6 +58,7 @@ Training (many networks at once, CPU or CUDA)
 Condensation at small initialisation (Zhou et al. 2022)
     multiplicity           -- multiplicity p of an activation at 0 (Definition 1), sympy
     leading_order          -- p and sigma^(p)(0): sigma'(z) ~ c_p z^(p-1) (Eq. 7)
+    LeadingOrder           -- its result, with the coefficient c_p
     activation_expr        -- sympy expression of a named activation
     activation_functions   -- numpy sigma and sigma' of an activation
     count_orientations     -- condensed orientations of a layer's input weights
@@ -99,6 +100,7 @@ from .bruteforce import BruteForceResult, minimize_exact, minimize_exact_bias
 from .condensation import (
     FlowResult,
     InvariantLines,
+    LeadingOrder,
     Orientations,
     activation_expr,
     activation_functions,
@@ -199,6 +201,7 @@ __all__ = [
     "errata",
     "multiplicity",
     "leading_order",
+    "LeadingOrder",
     "activation_expr",
     "activation_functions",
     "count_orientations",

@@ -79,8 +79,8 @@ class LeadingOrder:
     ----------
     p : int
         The multiplicity: the order of the first non-zero derivative ``sigma^(p)(0)``.
-    derivative : sympy.Expr
-        The exact value ``sigma^(p)(0)``.
+    derivative : object
+        The exact value ``sigma^(p)(0)``, a sympy number.
     """
 
     p: int
@@ -335,11 +335,11 @@ class Orientations:
 
     Attributes
     ----------
-    labels : ndarray of int, shape (m,)
+    labels : ndarray of int, shape (n_neurons,)
         For each row of ``W``: the index of its counted orientation (``0 ..
         n_orientations - 1``), ``-1`` if it belongs to a cluster too small or too
         diffuse to count (an outlier), ``-2`` if its norm is negligible.
-    centres : ndarray, shape (n_orientations, k)
+    centres : ndarray, shape (n_orientations, n_inputs)
         Unit vector of each counted orientation (the normalised mean of its members'
         unit vectors), largest cluster first.
     sizes : ndarray of int, shape (n_orientations,)
@@ -349,7 +349,14 @@ class Orientations:
         when their centres have cosine similarity ``<= -cos_threshold``.
     spreads : ndarray, shape (n_orientations,)
         Median angle (radians) between the members of each orientation and its centre.
-    cos_threshold, min_size, norm_tol, tightness : the rules that were applied.
+    cos_threshold : float
+        The neighbour threshold that was applied.
+    min_size : int
+        The smallest counted cluster.
+    norm_tol : float
+        The relative norm below which neurons were ignored.
+    tightness : float
+        The largest median angle of a counted cluster, as a fraction of ``alpha``.
     """
 
     labels: np.ndarray
@@ -727,9 +734,10 @@ class InvariantLines:
 
     Attributes
     ----------
-    form : ndarray, shape (p + 1,)
-        Coefficients ``g_0..g_p`` of the binary form ``G(u_1, u_2) = sum_k g_k u_1^k
-        u_2^(p-k)`` whose zeros are the invariant directions ``u = (u_1, u_2)``.
+    form : ndarray, shape (n_coefficients,)
+        The ``p + 1`` coefficients ``g_0..g_p`` of the binary form ``G(u_1, u_2) =
+        sum_k g_k u_1^k u_2^(p-k)`` whose zeros are the invariant directions ``u =
+        (u_1, u_2)``.
     uhat_roots : ndarray of complex
         All roots of the paper's equation in ``uhat = u_1/u_2`` (``G(uhat, 1) = 0``);
         fewer than ``p`` when ``u_2 = 0`` is a solution.
@@ -738,9 +746,9 @@ class InvariantLines:
         ``g_p = 0`` to rounding.
     angles : ndarray, shape (n_lines,)
         Angle in ``[0, pi)`` of each invariant line.
-    orientations : ndarray, shape (2 n_lines, 2)
-        Both unit vectors of each line.
-    attracts : ndarray of int, shape (2 n_lines,)
+    orientations : ndarray, shape (n_orientations, 2)
+        Both unit vectors of each line (two per line), sorted by angle.
+    attracts : ndarray of int, shape (n_orientations,)
         ``+1`` where the orientation attracts neurons with ``a_j > 0`` (a local maximum
         of ``Phi`` on the unit circle), ``-1`` where it attracts neurons with ``a_j <
         0`` (a local minimum), ``0`` if degenerate.
@@ -969,12 +977,13 @@ class FlowResult:
 
     Attributes
     ----------
-    times : ndarray, shape (T,)
-    W : ndarray, shape (T, m, d + 1)
+    times : ndarray, shape (n_times,)
+        The recorded times.
+    W : ndarray, shape (n_times, n_neurons, n_inputs)
         Input weights (bias last) at each time.
-    a : ndarray, shape (T, m)
+    a : ndarray, shape (n_times, n_neurons)
         Output weights.
-    loss : ndarray, shape (T,)
+    loss : ndarray, shape (n_times,)
         The loss Eq. 3 at each time.
     level_times : ndarray
         For each requested loss level, the first time the loss fell to it (``nan`` if
