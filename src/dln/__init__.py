@@ -45,6 +45,15 @@ Training (many networks at once, CPU or CUDA)
     train_sampled          -- minibatch SGD with sampled dropout or Gaussian noise
     init_weights           -- seeded Gaussian initialisation (scale 1 = Kaiming/LeCun)
     TrainResult            -- final weights, exact losses and loss history
+Nonlinear networks (many at once, CPU or CUDA)
+    mlp_spec               -- a fully connected architecture: widths, activations, bias
+    MLPSpec                -- its validated form
+    activation_function    -- the torch function of an activation name (or callable)
+    network_seeds          -- one seed per network of a sweep
+    init_mlp               -- Kaiming / LeCun / torch / N(0, std^2) initialisation
+    mlp_forward            -- outputs of a stack of networks
+    train_mlp              -- GD / SGD / Adam on many networks, per-network settings
+    MLPResult              -- final parameters and recorded quantities
 Scale
     current_scale          -- the experiment scale from DLN_SCALE
     by_scale               -- pick a value by scale (ci | default | full)
@@ -83,6 +92,16 @@ from .loss import (
     monte_carlo_loss,
     output_second_moment,
     sample_noise,
+)
+from .nets import (
+    MLPResult,
+    MLPSpec,
+    activation_function,
+    init_mlp,
+    mlp_forward,
+    mlp_spec,
+    network_seeds,
+    train_mlp,
 )
 from .network import NetworkSpec, network_spec
 from .plotting import PALETTE, use_house_style
@@ -125,6 +144,14 @@ __all__ = [
     "train_sampled",
     "init_weights",
     "TrainResult",
+    "mlp_spec",
+    "MLPSpec",
+    "activation_function",
+    "network_seeds",
+    "init_mlp",
+    "mlp_forward",
+    "train_mlp",
+    "MLPResult",
     "current_scale",
     "by_scale",
     "SCALES",
