@@ -72,7 +72,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import finite_array, positive_int, positive_scalar
+from ._validation import (
+    finite_array,
+    per_network,
+    positive_int,
+    positive_scalar,
+    seed_list,
+    seed_tuple,
+)
 from .optim import DECAY_KINDS as DECAYS
 from .optim import OPTIMIZER_KINDS as OPTIMIZERS
 from .optim import BatchedOptimizer
@@ -303,47 +310,19 @@ def network_seeds(seed, n_nets) -> list:
 
     A network's seed (an int or a tuple of ints) fixes its initialisation and its
     minibatch order; network ``k`` of a batch is reproduced alone by passing
-    ``seeds=[(seed, k)]``.
+    ``seeds=[(seed, k)]``. The streams are ``numpy.random.default_rng((0, *seed))`` for
+    the initialisation of :func:`init_mlp`, ``default_rng((1, *seed))`` for the
+    minibatch permutations of :func:`train_mlp` and ``default_rng((2, *seed))`` for
+    :func:`dln.init_model`.
 
     Examples
     --------
     >>> network_seeds(3, 2)
     [(3, 0), (3, 1)]
     """
-    seed = _seed_tuple(seed, "seed")
+    seed = seed_tuple(seed, "seed")
     n_nets = positive_int(n_nets, "n_nets")
     return [seed + (k,) for k in range(n_nets)]
-
-
-def _seed_tuple(seed, name) -> tuple:
-    values = (seed,) if np.ndim(seed) == 0 else tuple(seed)
-    if not values:
-        raise ValueError(f"{name} must be an int or a non-empty tuple of ints")
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, (numbers.Integral, np.integer)):
-            raise ValueError(f"{name} must be an int or a tuple of ints; got {seed!r}")
-        if v < 0:
-            raise ValueError(f"{name} must be non-negative; got {seed!r}")
-    return tuple(int(v) for v in values)
-
-
-def _check_seeds(seeds) -> list:
-    if isinstance(seeds, (numbers.Integral, np.integer)) or (
-        isinstance(seeds, tuple) and seeds and np.ndim(seeds[0]) == 0
-    ):
-        raise ValueError(
-            "seeds must be a sequence with one seed per network (see "
-            f"dln.network_seeds); got {seeds!r}"
-        )
-    try:
-        seeds = list(seeds)
-    except TypeError as exc:
-        raise ValueError(
-            f"seeds must be a sequence of per-network seeds; got {seeds!r}"
-        ) from exc
-    if not seeds:
-        raise ValueError("seeds must hold at least one seed (one per network)")
-    return [_seed_tuple(s, f"seeds[{i}]") for i, s in enumerate(seeds)]
 
 
 def _rng(seed: tuple, stream: int):
@@ -351,20 +330,6 @@ def _rng(seed: tuple, stream: int):
 
 
 _INIT_STREAM, _BATCH_STREAM = 0, 1
-
-
-def _per_network(value, n, name, allow_zero) -> np.ndarray:
-    if np.ndim(value) == 0:
-        return np.full(n, positive_scalar(value, name, allow_zero=allow_zero))
-    arr = finite_array(value, name, ndim=1)
-    if arr.shape[0] != n:
-        raise ValueError(
-            f"{name} must be a scalar or hold one value per network ({n}); got "
-            f"{arr.shape[0]}"
-        )
-    for i, v in enumerate(arr):
-        positive_scalar(v, f"{name}[{i}]", allow_zero=allow_zero)
-    return arr
 
 
 def init_mlp(spec: MLPSpec, seeds, *, init="kaiming", scale=1.0, std=None) -> dict:
@@ -399,11 +364,11 @@ def init_mlp(spec: MLPSpec, seeds, *, init="kaiming", scale=1.0, std=None) -> di
     """
     if not isinstance(spec, MLPSpec):
         raise ValueError(f"spec must be an MLPSpec (see dln.mlp_spec); got {spec!r}")
-    seeds = _check_seeds(seeds)
+    seeds = seed_list(seeds)
     n = len(seeds)
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}; got {init!r}")
-    scales = _per_network(scale, n, "scale", allow_zero=True)
+    scales = per_network(scale, n, "scale", allow_zero=True)
     if init == "normal":
         if std is None:
             raise ValueError("init='normal' needs std (one value or one per layer)")
@@ -862,7 +827,7 @@ def train_mlp(
 
     if not isinstance(spec, MLPSpec):
         raise ValueError(f"spec must be an MLPSpec (see dln.mlp_spec); got {spec!r}")
-    seeds = _check_seeds(seeds)
+    seeds = seed_list(seeds)
     N = len(seeds)
     steps = int(positive_scalar(steps, "steps", allow_zero=True))
     if optimizer not in OPTIMIZERS:
@@ -871,8 +836,8 @@ def train_mlp(
         raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}")
     if decay not in DECAYS:
         raise ValueError(f"decay must be one of {DECAYS}; got {decay!r}")
-    lrs = _per_network(lr, N, "lr", allow_zero=False)
-    wds = _per_network(weight_decay, N, "weight_decay", allow_zero=True)
+    lrs = per_network(lr, N, "lr", allow_zero=False)
+    wds = per_network(weight_decay, N, "weight_decay", allow_zero=True)
     dev = torch_device(device)
     dt = torch_dtype(dtype, dev)
     Xt, yt = _prepare(spec, X, y, N, loss, dev, dt, "")
