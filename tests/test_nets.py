@@ -26,7 +26,10 @@ ARCHS = [
     dict(bias=True, residual=False, activation="tanh"),
     dict(bias=False, residual=False, activation="relu"),
     dict(bias=True, residual=True, activation=["tanh", "x2tanh"]),
+    # a user function: trained through autograd instead of the hand-written backward
+    dict(bias=True, residual=True, activation=torch.sin),
 ]
+ARCH_IDS = ["bias-tanh", "nobias-relu", "residual", "callable"]
 
 
 def _lrs(arch, opt):
@@ -53,7 +56,7 @@ def _train(spec, seeds, lr, wd, opt, bs, decay, momentum, steps=25, **kw):
     )
 
 
-@pytest.mark.parametrize("arch", ARCHS, ids=["bias-tanh", "nobias-relu", "residual"])
+@pytest.mark.parametrize("arch", ARCHS, ids=ARCH_IDS)
 @pytest.mark.parametrize("opt, bs, decay, momentum", OPTIMISERS)
 def test_batch_equals_separate_runs(arch, opt, bs, decay, momentum):
     spec = dln.mlp_spec(3, [4, 4], 2, **arch)
@@ -133,7 +136,7 @@ def _reference_run(spec, seed, lr, wd, opt, bs, decay, momentum, steps=25):
     return np.array(losses)
 
 
-@pytest.mark.parametrize("arch", ARCHS, ids=["bias-tanh", "nobias-relu", "residual"])
+@pytest.mark.parametrize("arch", ARCHS, ids=ARCH_IDS)
 @pytest.mark.parametrize("opt, bs, decay, momentum", OPTIMISERS)
 def test_batch_equals_torch_nn_reference(arch, opt, bs, decay, momentum):
     spec = dln.mlp_spec(3, [4, 4], 2, **arch)
@@ -344,3 +347,50 @@ def test_bad_data_shapes():
         )
     with pytest.raises(ValueError, match="integer class labels"):
         dln.train_mlp(clf, X, Y, seeds=[0], steps=1, lr=0.1, loss="cross_entropy")
+
+
+def _as_callable(name):
+    f = dln.activation_function(name)
+    return lambda t: f(t)
+
+
+@pytest.mark.parametrize("loss", ["mse", "half_mse", "cross_entropy"])
+@pytest.mark.parametrize("residual", [False, True])
+def test_hand_written_backward_equals_autograd(loss, residual):
+    # a built-in name takes the hand-written backward pass; the same function passed
+    # as a callable takes autograd: the trajectories agree to rounding
+    rng = np.random.default_rng(2)
+    Xs = rng.standard_normal((2, 9, 3))
+    ys = rng.integers(0, 3, (2, 9)) if loss == "cross_entropy" else Y[:9]
+    for name in dln.nets.ACTIVATIONS:
+        runs = []
+        for act in (name, _as_callable(name)):
+            spec = dln.mlp_spec(
+                3,
+                [4, 4],
+                3 if loss == "cross_entropy" else 2,
+                activation=act,
+                residual=residual,
+            )
+            runs.append(
+                dln.train_mlp(
+                    spec,
+                    Xs,
+                    ys,
+                    seeds=SEEDS[:2],
+                    steps=5,
+                    lr=0.01,
+                    loss=loss,
+                    optimizer="adam",
+                    record=("params",),
+                    record_steps=[5],
+                    init="torch",
+                )
+            )
+        np.testing.assert_allclose(
+            runs[0].records["params"],
+            runs[1].records["params"],
+            rtol=1e-12,
+            atol=1e-14,
+            err_msg=name,
+        )

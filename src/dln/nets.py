@@ -501,6 +501,124 @@ class _Layout:
             h = a + h if spec.residual_layers[i - 1] else a
         raise AssertionError("unreachable")
 
+    @property
+    def manual(self) -> bool:
+        """Whether every activation has a hand-written derivative (fast path)."""
+        return all(isinstance(a, str) for a in self.spec.activations)
+
+    def loss_and_grad(self, flat, X, y, kind):
+        """Per-network losses ``(N,)`` and their gradient ``(N, P)``, by a
+        hand-written backward pass (the same formulas as autograd's, see
+        :func:`_activation_backward`)."""
+        import torch
+
+        spec = self.spec
+        N = flat.shape[0]
+        n_hidden = len(spec.widths)
+        hs, zs, acts = [X if X.shape[0] == N else X.expand(N, -1, -1)], [], []
+        for i in range(1, spec.n_layers + 1):
+            W = self.view(flat, f"W{i}")
+            h = hs[-1]
+            if spec.bias:
+                z = torch.baddbmm(
+                    self.view(flat, f"b{i}")[:, None, :], h, W.transpose(1, 2)
+                )
+            else:
+                z = torch.bmm(h, W.transpose(1, 2))
+            if i > n_hidden:
+                break
+            name = spec.activations[i - 1]
+            a, aux = _activation_forward(name, z)
+            zs.append(z)
+            acts.append((a, aux))
+            hs.append(a + h if spec.residual_layers[i - 1] else a)
+        out, n = z, X.shape[1]
+        if kind == "cross_entropy":
+            logp = torch.log_softmax(out, dim=-1)
+            yy = y if y.shape[0] == N else y.expand(N, -1)
+            losses = -logp.gather(-1, yy[..., None])[..., 0].mean(dim=-1)
+            g = torch.exp(logp)
+            g.scatter_add_(-1, yy[..., None], torch.full_like(g[..., :1], -1.0))
+            g.div_(n)
+        else:
+            r = out - y
+            losses = (r * r).sum(dim=-1).mean(dim=-1)
+            if kind == "half_mse":
+                losses = 0.5 * losses
+                g = r / n
+            else:
+                g = r * (2.0 / n)
+        grad = torch.empty_like(flat)
+        g_residual = None  # dL/dh_{i-1} of the layer above, for residual layers
+        for i in range(spec.n_layers, 0, -1):
+            a0, b0, _ = self.slices[f"W{i}"]
+            h = hs[i - 1]
+            grad[:, a0:b0] = torch.bmm(g.transpose(1, 2), h).reshape(N, -1)
+            if spec.bias:
+                a1, b1, _ = self.slices[f"b{i}"]
+                grad[:, a1:b1] = g.sum(dim=1)
+            if i == 1:
+                break
+            gh = torch.bmm(g, self.view(flat, f"W{i}"))
+            if i <= n_hidden and spec.residual_layers[i - 1]:
+                gh = gh + g_residual
+            name = spec.activations[i - 2]
+            a, aux = acts[i - 2]
+            g_residual = gh
+            g = _activation_backward(name, gh, zs[i - 2], a, aux)
+        return losses, grad
+
+
+def _activation_forward(name, z):
+    """``(a, aux)``: the activation and what its derivative needs."""
+    import torch
+    import torch.nn.functional as F
+
+    if name == "linear":
+        return z, None
+    if name == "relu":
+        return torch.relu(z), None
+    if name == "tanh":
+        return torch.tanh(z), None
+    if name == "sigmoid":
+        return torch.sigmoid(z), None
+    if name == "silu":
+        return F.silu(z), None
+    if name == "gelu":
+        return F.gelu(z), None
+    if name == "softplus":
+        return F.softplus(z), None
+    t = torch.tanh(z)
+    if name == "xtanh":
+        return z * t, t
+    return z * z * t, t  # x2tanh
+
+
+def _activation_backward(name, g, z, a, t):
+    """``g * sigma'(z)``: autograd's own backward kernels for the standard
+    activations; the product rule for ``x tanh x`` and ``x^2 tanh x``."""
+    import torch
+
+    aten = torch.ops.aten
+    if name == "linear":
+        return g
+    if name == "relu":
+        return aten.threshold_backward(g, a, 0)
+    if name == "tanh":
+        return aten.tanh_backward(g, a)
+    if name == "sigmoid":
+        return aten.sigmoid_backward(g, a)
+    if name == "silu":
+        return aten.silu_backward(g, z)
+    if name == "gelu":
+        return aten.gelu_backward(g, z)
+    if name == "softplus":
+        return aten.softplus_backward(g, z, 1.0, 20.0)
+    sech2 = 1 - t * t
+    if name == "xtanh":  # d/dz z t = t + z (1 - t^2)
+        return g * (t + z * sech2)
+    return g * (z * (2 * t + z * sech2))  # d/dz z^2 t = 2 z t + z^2 (1 - t^2)
+
 
 def _losses(kind, out, y):
     """Per-network loss ``(N,)`` of outputs ``(N, n, c)`` against targets."""
@@ -633,6 +751,9 @@ class MLPResult:
         The recorded steps (0 is the initialisation; a step is one parameter update).
     records : dict of str to ndarray
         Each recorded quantity with shape ``(len(steps), n_nets, ...)``.
+    batch_loss : ndarray, shape (steps, n_nets)
+        The data loss of the batch used by each update, at the parameters before it
+        (full batch: the training loss at every step, at no extra cost).
     seeds : list of tuple
         The networks' seeds.
     device, dtype : str
@@ -647,6 +768,7 @@ class MLPResult:
     params: dict
     steps: np.ndarray
     records: dict
+    batch_loss: np.ndarray
     seeds: list
     device: str
     dtype: str
@@ -859,7 +981,7 @@ def train_mlp(
     if params is None:
         params = init_mlp(spec, seeds, init=init, scale=init_scale, std=init_std)
     flat0 = layout.flatten(params, N)
-    theta = torch.tensor(flat0, dtype=dt, device=dev, requires_grad=True)
+    theta = torch.tensor(flat0, dtype=dt, device=dev, requires_grad=not layout.manual)
     mask = None
     if not decay_biases and spec.bias:
         mask = torch.ones(layout.size, dtype=dt, device=dev)
@@ -944,6 +1066,7 @@ def train_mlp(
     if dev.type == "cuda":
         prev_tf32 = torch.backends.cuda.matmul.allow_tf32
         torch.backends.cuda.matmul.allow_tf32 = bool(tf32)
+    curve = torch.empty((steps, N), dtype=dt, device=dev)
     start = time.perf_counter()
     try:
         for t in range(steps + 1):
@@ -952,8 +1075,12 @@ def train_mlp(
                     record_all(theta.detach(), None)
                 break
             Xb, yb = (Xt, yt) if full_batch else next_batch()
-            data_loss = _losses(loss, layout.forward(theta, Xb), yb)
-            (grad,) = torch.autograd.grad(data_loss.sum(), theta)
+            if layout.manual:
+                data_loss, grad = layout.loss_and_grad(theta.detach(), Xb, yb, loss)
+            else:
+                data_loss = _losses(loss, layout.forward(theta, Xb), yb)
+                (grad,) = torch.autograd.grad(data_loss.sum(), theta)
+            curve[t] = data_loss.detach()
             if t in mark_set:
                 record_all(theta.detach(), data_loss.detach() if full_batch else None)
             opt.step([grad])
@@ -990,6 +1117,7 @@ def train_mlp(
         params={k: np.array(v) for k, v in layout.unflatten(final).items()},
         steps=np.array(marks),
         records=records,
+        batch_loss=curve.cpu().double().numpy(),
         seeds=seeds,
         device=str(dev),
         dtype=str(dt).replace("torch.", ""),
