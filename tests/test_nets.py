@@ -394,3 +394,27 @@ def test_hand_written_backward_equals_autograd(loss, residual):
             atol=1e-14,
             err_msg=name,
         )
+
+
+def test_chunking_does_not_change_the_result():
+    spec = dln.mlp_spec(3, [5, 5], 2, activation="gelu", residual=True)
+    runs = [
+        dln.train_mlp(
+            spec,
+            X,
+            Y,
+            seeds=dln.network_seeds(0, 5),
+            steps=8,
+            lr=0.02,
+            optimizer="sgd",
+            batch_size=9,
+            chunk=c,
+            record=("params",),
+        )
+        for c in (1, 2, 5)
+    ]
+    for other in runs[1:]:
+        np.testing.assert_allclose(
+            other.records["params"], runs[0].records["params"], rtol=1e-13, atol=1e-15
+        )
+        np.testing.assert_allclose(other.batch_loss, runs[0].batch_loss, rtol=1e-13)

@@ -569,6 +569,41 @@ class _Layout:
         return losses, grad
 
 
+def _auto_chunk(spec: MLPSpec, batch: int, dtype, device) -> int:
+    """Networks per pass: all on a GPU; on the CPU about 8 MB of intermediates."""
+    if device.type != "cpu":
+        return 1 << 30
+    itemsize = 8 if str(dtype).endswith("64") else 4
+    per_net = 4 * batch * (sum(spec.widths) + spec.output_dim) * itemsize
+    return max(1, (8 << 20) // max(per_net, 1))
+
+
+def _chunked_loss_and_grad(layout, theta, X, y, kind, chunk):
+    """Losses ``(N,)`` and gradient ``(N, P)``, ``chunk`` networks at a time."""
+    import torch
+
+    def one(th, Xc, yc):
+        if layout.manual:
+            return layout.loss_and_grad(th, Xc, yc, kind)
+        th = th.detach().requires_grad_()
+        with torch.enable_grad():
+            losses = _losses(kind, layout.forward(th, Xc), yc)
+            (grad,) = torch.autograd.grad(losses.sum(), th)
+        return losses.detach(), grad
+
+    N = theta.shape[0]
+    if chunk >= N:
+        return one(theta, X, y)
+    losses = torch.empty(N, dtype=theta.dtype, device=theta.device)
+    grad = torch.empty_like(theta)
+    for c0 in range(0, N, chunk):
+        c1 = min(N, c0 + chunk)
+        Xc = X[c0:c1] if X.shape[0] == N else X
+        yc = y[c0:c1] if y.shape[0] == N else y
+        losses[c0:c1], grad[c0:c1] = one(theta[c0:c1], Xc, yc)
+    return losses, grad
+
+
 def _activation_forward(name, z):
     """``(a, aux)``: the activation and what its derivative needs."""
     import torch
@@ -876,6 +911,7 @@ def train_mlp(
     device=None,
     dtype=None,
     tf32=False,
+    chunk=None,
     progress=False,
 ) -> MLPResult:
     """Train ``len(seeds)`` independent networks at once.
@@ -938,6 +974,12 @@ def train_mlp(
         Default float64 on the CPU, float32 on CUDA.
     tf32 : bool
         Allow TF32 matrix products on CUDA during this run (off by default).
+    chunk : int, optional
+        Networks per pass of the forward and backward computation. Default: all on a
+        GPU; on the CPU as many as keep the pass's intermediate arrays within about
+        8 MB, so that they stay in the processor's cache (measured about twice as fast
+        as one pass over 24 networks of width 32 on 1000 samples). The results do not
+        depend on it.
     progress : bool
         Show a tqdm progress bar over the steps.
 
@@ -975,13 +1017,15 @@ def train_mlp(
         batch_size = n
     batch_size = min(positive_int(batch_size, "batch_size"), n)
     full_batch = batch_size == n
+    if chunk is not None:
+        chunk = positive_int(chunk, "chunk")
 
     layout = _Layout(spec)
     init_used = "given" if params is not None else init
     if params is None:
         params = init_mlp(spec, seeds, init=init, scale=init_scale, std=init_std)
     flat0 = layout.flatten(params, N)
-    theta = torch.tensor(flat0, dtype=dt, device=dev, requires_grad=not layout.manual)
+    theta = torch.tensor(flat0, dtype=dt, device=dev)
     mask = None
     if not decay_biases and spec.bias:
         mask = torch.ones(layout.size, dtype=dt, device=dev)
@@ -1056,6 +1100,9 @@ def train_mlp(
         yb = yt[arangeN if yt.shape[0] == N else 0, idx]
         return Xb, yb
 
+    if chunk is None:
+        chunk = _auto_chunk(spec, batch_size, dt, dev)
+    chunk = positive_int(chunk, "chunk")
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -1075,11 +1122,7 @@ def train_mlp(
                     record_all(theta.detach(), None)
                 break
             Xb, yb = (Xt, yt) if full_batch else next_batch()
-            if layout.manual:
-                data_loss, grad = layout.loss_and_grad(theta.detach(), Xb, yb, loss)
-            else:
-                data_loss = _losses(loss, layout.forward(theta, Xb), yb)
-                (grad,) = torch.autograd.grad(data_loss.sum(), theta)
+            data_loss, grad = _chunked_loss_and_grad(layout, theta, Xb, yb, loss, chunk)
             curve[t] = data_loss.detach()
             if t in mark_set:
                 record_all(theta.detach(), data_loss.detach() if full_batch else None)

@@ -22,7 +22,8 @@
     activation, batched over seeds. Stored: the input weights ``(W_1 | b_1)`` of every
     neuron at the recorded epochs and the training loss at every epoch.
 
-The array layouts are in each merge function's docstring. Scales: ``ci`` runs in
+Both train in float32 on every device (as the papers did), so that a CPU run and a GPU
+run compute the same thing. The array layouts are in each merge function's docstring. Scales: ``ci`` runs in
 seconds (the tests run it), ``default`` in minutes on a laptop CPU, ``full`` is the
 paper's scale (for a GPU).
 """
@@ -59,6 +60,7 @@ def ridge_loss(X, y, gamma) -> float:
 def init_trap_shards(scale: str) -> list:
     """One config per (activation, weight decay)."""
     common = dict(
+        dtype="float32",
         dim=5,
         width=32,
         hidden_layers=2,
@@ -124,6 +126,7 @@ def run_init_trap_shard(config: dict, device=None) -> dict:
         record_steps=marks.tolist(),
         record=("loss", "objective"),
         device=device,
+        dtype=config["dtype"],
     )
     shape = (len(signals), n_seeds)
     norm2 = sum((v**2).reshape(len(seeds), -1).sum(1) for v in res.params.values())
@@ -178,6 +181,7 @@ def condense_shards(scale: str) -> list:
     steps = by_scale(ci=100, default=1000, full=3000, scale=scale)
     epochs = [e for e in (0, 10, 20, 50, 100, 200, 300, 500, 1000, 2000, 3000)]
     common = dict(
+        dtype="float32",
         n=80,
         dim=5,
         width=50,
@@ -227,6 +231,7 @@ def run_condense_shard(config: dict, device=None) -> dict:
         record_steps=config["record_epochs"],
         record=("loss", "input_weights1"),
         device=device,
+        dtype=config["dtype"],
     )
     return {
         "input_weights": res.records["input_weights1"],
