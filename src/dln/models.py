@@ -315,18 +315,32 @@ class ClassifierResult:
 
     Attributes
     ----------
-    train_loss : ndarray, shape (N, epochs)
-        Mean minibatch cross-entropy of each epoch (training mode).
-    test_loss, test_accuracy : ndarray, shape (N, epochs)
-        On the test set after each epoch (evaluation mode); ``nan`` without test data.
-    fc_weights : dict of int to ndarray
-        At the epochs asked for (0 is the initialisation), the first fully connected
-        layer's input weights with their biases, ``(N, m, features + 1)``.
-    weight_decay, lr : ndarray, shape (N,)
+    train_loss : ndarray
+        ``(N, epochs)``: the mean minibatch cross-entropy of each epoch (training
+        mode).
+    test_loss : ndarray
+        ``(N, epochs)``: the cross-entropy on the test set after each epoch
+        (evaluation mode); ``nan`` without test data.
+    test_accuracy : ndarray
+        ``(N, epochs)``: the accuracy on the test set after each epoch.
+    fc_weights : dict
+        Epoch to array: at the epochs asked for (0 is the initialisation), the first
+        fully connected layer's input weights with their biases,
+        ``(N, m, features + 1)``.
+    weight_decay : ndarray
+        Each network's weight decay.
+    lr : ndarray
+        Each network's learning rate.
     seeds : list
-    device, dtype : str
+        Each network's seed.
+    device : str
+        Where the run happened.
+    dtype : str
+        Its precision.
     settings : dict
+        The optimiser settings.
     wall_time_s : float
+        Seconds of training.
     """
 
     train_loss: np.ndarray

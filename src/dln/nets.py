@@ -3,7 +3,7 @@ one batched model on the CPU or a GPU.
 
 A network is described by an :class:`MLPSpec` (built with :func:`mlp_spec`): input
 dimension, hidden widths, output dimension, one activation per hidden layer (a name
-from :data:`ACTIVATIONS` or any elementwise torch function), optional biases and
+from ``ACTIVATIONS`` or any elementwise torch function), optional biases and
 optional residual connections. Layer ``l`` (``l = 1, ..., L+1``, the last one linear,
 the output) maps ``h_{l-1}`` to
 
@@ -128,7 +128,7 @@ def activation_function(activation):
     Parameters
     ----------
     activation : str or callable
-        A name from :data:`ACTIVATIONS` (or the aliases ``swish``, ``identity``):
+        A name from ``dln.nets.ACTIVATIONS`` (or the aliases ``swish``, ``identity``):
         ``xtanh`` is ``x tanh(x)`` and ``x2tanh`` is ``x^2 tanh(x)`` (Zhou et al. 2022,
         Section 4); ``gelu`` is the exact (erf) form; ``softplus`` is
         ``log(1 + e^x)``. A callable is returned as it is (it must act elementwise on
@@ -179,8 +179,10 @@ class MLPSpec:
 
     Attributes
     ----------
-    input_dim, output_dim : int
-        ``d`` and the number of outputs.
+    input_dim : int
+        The input dimension ``d``.
+    output_dim : int
+        The number of outputs.
     widths : tuple of int
         Hidden widths ``m_1, ..., m_L`` (empty: a linear model).
     activations : tuple
@@ -218,8 +220,8 @@ class MLPSpec:
 
     @property
     def param_shapes(self) -> dict:
-        """Shapes of one network's parameters: ``W1``, ``b1``, ..., ``W{L+1}``,
-        ``b{L+1}`` (input layer first; biases only with ``bias=True``)."""
+        """The shape of each parameter of one network, ``W1``, ``b1``, ...,
+        ``W{L+1}``, ``b{L+1}`` (input layer first; biases only with ``bias=True``)."""
         shapes = {}
         for i, (out, inp) in enumerate(self.layer_shapes, start=1):
             shapes[f"W{i}"] = (out, inp)
@@ -358,7 +360,7 @@ def init_mlp(spec: MLPSpec, seeds, *, init="kaiming", scale=1.0, std=None) -> di
 
     Returns
     -------
-    dict of str to ndarray
+    dict
         ``W1``, ``b1``, ... (see :attr:`MLPSpec.param_shapes`), float64, each with a
         leading axis of length ``len(seeds)``.
     """
@@ -741,7 +743,7 @@ def mlp_forward(spec: MLPSpec, params: dict, X):
     ----------
     spec : MLPSpec
     params : dict of arrays
-        As returned by :func:`init_mlp` or :attr:`MLPResult.params` (leading axis
+        As returned by :func:`init_mlp` or held in ``MLPResult.params`` (leading axis
         ``N``).
     X : array, shape (n, d) or (N, n, d)
         Inputs, shared or one set per network.
@@ -780,19 +782,22 @@ class MLPResult:
     ----------
     spec : MLPSpec
         The architecture.
-    params : dict of str to ndarray
-        Final parameters, each with a leading axis of length ``n_nets`` (float64).
+    params : dict
+        Final parameters by name (``W1``, ``b1``, ...), each with a leading axis of
+        length ``n_nets`` (float64).
     steps : ndarray of int
         The recorded steps (0 is the initialisation; a step is one parameter update).
-    records : dict of str to ndarray
+    records : dict
         Each recorded quantity with shape ``(len(steps), n_nets, ...)``.
     batch_loss : ndarray, shape (steps, n_nets)
         The data loss of the batch used by each update, at the parameters before it
         (full batch: the training loss at every step, at no extra cost).
     seeds : list of tuple
         The networks' seeds.
-    device, dtype : str
-        Where and in which precision the run happened.
+    device : str
+        Where the run happened.
+    dtype : str
+        The precision of the run.
     settings : dict
         The optimiser settings (JSON-friendly), TF32 included.
     wall_time_s : float
@@ -937,6 +942,10 @@ def train_mlp(
         ``gd`` and ``sgd`` are the same update (with ``momentum`` as in
         ``torch.optim.SGD``); Adam follows ``torch.optim.Adam`` (``betas``, ``eps``).
         Minibatches are used when ``batch_size < n``.
+    momentum : float
+        Heavy-ball momentum of ``gd``/``sgd`` (0: none).
+    betas, eps : tuple of float, float
+        Adam's decay rates and its ``epsilon``.
     batch_size : int, optional
         Minibatch size; default (or ``>= n``) full batch. Each network draws a fresh
         permutation of its samples every epoch from its own seed; the last minibatch

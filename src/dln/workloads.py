@@ -23,9 +23,9 @@
     neuron at the recorded epochs and the training loss at every epoch.
 
 Both train in float32 on every device (as the papers did), so that a CPU run and a GPU
-run compute the same thing. The array layouts are in each merge function's docstring. Scales: ``ci`` runs in
-seconds (the tests run it), ``default`` in minutes on a laptop CPU, ``full`` is the
-paper's scale (for a GPU).
+run compute the same thing. The array layouts are in each merge function's docstring.
+Scales: ``ci`` runs in seconds (the tests run it), ``default`` in minutes on a laptop
+CPU, ``full`` is the paper's scale (for a GPU).
 """
 
 from __future__ import annotations
