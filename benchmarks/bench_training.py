@@ -6,7 +6,8 @@ two hidden layers of width 32 with biases, ReLU and tanh, full-batch gradient de
 with an L2 term, one data set per network), in the sweep's own precision (float32)
 and, for comparison, in float64.
 
-(a) ``dln.train_mlp`` (one batched model per shard, as the runner trains it) against a
+(a) ``dln.train_mlp`` (one batched model per shard, as the runner trains it: one shard
+    per activation, the weight decays, signals and seeds batched) against a
     per-network Python loop: a plain ``torch.nn`` model and ``torch.optim.SGD`` for
     each network in turn, what a PyTorch user writes first; target >= 5.
 (b) against the ``torch.func`` ensembling recipe: ``stack_module_state`` + ``vmap`` +
@@ -43,15 +44,18 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def shard_data(config):
-    """The networks of one shard: data, targets, seeds (as the workload builds them)."""
-    X, Y, seeds = [], [], []
-    for signal in config["signals"]:
-        for s in range(config["seeds"]):
-            task = dln.gaussian_task(config["n"], config["dim"], signal, seed=s)
-            X.append(task.X)
-            Y.append(task.y[:, None])
-            seeds.append((s,))
-    return np.stack(X), np.stack(Y), seeds
+    """The networks of one shard: data, targets, seeds, weight decays (as the
+    workload builds them)."""
+    X, Y, seeds, wds = [], [], [], []
+    for g in config["weight_decays"]:
+        for signal in config["signals"]:
+            for s in range(config["seeds"]):
+                task = dln.gaussian_task(config["n"], config["dim"], signal, seed=s)
+                X.append(task.X)
+                Y.append(task.y[:, None])
+                seeds.append((s,))
+                wds.append(g)
+    return np.stack(X), np.stack(Y), seeds, np.array(wds)
 
 
 def spec_of(config):
@@ -64,7 +68,7 @@ def spec_of(config):
 
 
 def batched(configs, data, dtype, steps):
-    for config, (X, Y, seeds) in zip(configs, data):
+    for config, (X, Y, seeds, wds) in zip(configs, data):
         dln.train_mlp(
             spec_of(config),
             X,
@@ -72,7 +76,7 @@ def batched(configs, data, dtype, steps):
             seeds=seeds,
             steps=steps,
             lr=config["lr"],
-            weight_decay=config["weight_decay"],
+            weight_decay=wds,
             record_steps=[0, steps],
             dtype=dtype,
             device="cpu",
@@ -98,9 +102,9 @@ def torch_models(config, seeds, dtype):
 
 def loop(configs, data, dtype, steps):
     """One plain torch.nn model + torch.optim.SGD per network, one after another."""
-    for config, (X, Y, seeds) in zip(configs, data):
-        gamma = config["weight_decay"]
+    for config, (X, Y, seeds, wds) in zip(configs, data):
         for k, model in enumerate(torch_models(config, seeds, dtype)):
+            gamma = float(wds[k])
             x = torch.as_tensor(X[k], dtype=DTYPES[dtype])
             y = torch.as_tensor(Y[k], dtype=DTYPES[dtype])
             opt = torch.optim.SGD(model.parameters(), lr=config["lr"])
@@ -116,15 +120,16 @@ def vmap_recipe(configs, data, dtype, steps):
     """The torch.func ensembling recipe, one ensemble per shard."""
     from torch.func import functional_call, grad, stack_module_state, vmap
 
-    for config, (X, Y, seeds) in zip(configs, data):
+    for config, (X, Y, seeds, wds) in zip(configs, data):
         models = torch_models(config, seeds, dtype)
         params, buffers = stack_module_state(models)
         base = models[0].to("meta")
         x = torch.as_tensor(X, dtype=DTYPES[dtype])
         y = torch.as_tensor(Y, dtype=DTYPES[dtype])
-        gamma, lr = config["weight_decay"], config["lr"]
+        gammas = torch.as_tensor(wds, dtype=DTYPES[dtype])
+        lr = config["lr"]
 
-        def objective(p, b, xi, yi):
+        def objective(p, b, xi, yi, gamma):
             out = functional_call(base, (p, b), (xi,))
             return ((out - yi) ** 2).mean() + gamma * sum(
                 (v * v).sum() for v in p.values()
@@ -132,7 +137,7 @@ def vmap_recipe(configs, data, dtype, steps):
 
         step_grad = vmap(grad(objective))
         for _ in range(steps):
-            grads = step_grad(params, buffers, x, y)
+            grads = step_grad(params, buffers, x, y, gammas)
             with torch.no_grad():
                 for name in params:
                     params[name] -= lr * grads[name]
@@ -147,7 +152,7 @@ def sweep_flops(configs, steps):
         per_sample = 0
         for i, (out, inp) in enumerate(spec.layer_shapes):
             per_sample += 2 * out * inp * (3 if i > 0 else 2)  # fwd, dW, and dX
-        nets = len(config["signals"]) * config["seeds"]
+        nets = len(config["weight_decays"]) * len(config["signals"]) * config["seeds"]
         total += per_sample * config["n"] * nets * steps
     return total
 
@@ -240,11 +245,24 @@ def main():
             f"  {dtype}: batched/loop = {results[dtype][0]:.2f}, batched/vmap = "
             f"{results[dtype][1]:.2f}, matmul fraction = {results[dtype][2]:.2f}"
         )
+    # context for (c): one default-scale shard (n = 1000, every network of the ReLU
+    # half of the sweep), a few steps
+    big = init_trap_shards("default")[:1]
+    big_data = [shard_data(c) for c in big]
+    for dtype in ("float32", "float64"):
+        batched(big, big_data, dtype, 2)
+        t = min(_timed(lambda: batched(big, big_data, dtype, 20)) for _ in range(2))
+        rate = sweep_flops(big, 20) / t
+        print(
+            f"  default-scale ReLU shard ({len(big_data[0][2])} networks, n = "
+            f"{big[0]['n']}), {dtype}: {rate / 1e9:.1f} GFLOP/s, matmul fraction "
+            f"{rate / matmul_rate(dtype):.2f}"
+        )
     if torch.cuda.is_available():
         full = init_trap_shards("full")
         t = time.perf_counter()
         for c in full:
-            X, Y, seeds = shard_data(c)
+            X, Y, seeds, wds = shard_data(c)
             dln.train_mlp(
                 spec_of(c),
                 X,
@@ -252,7 +270,7 @@ def main():
                 seeds=seeds,
                 steps=c["steps"],
                 lr=c["lr"],
-                weight_decay=c["weight_decay"],
+                weight_decay=wds,
                 record_steps=[0, c["steps"]],
                 device="cuda",
                 dtype="float32",

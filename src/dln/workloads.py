@@ -6,10 +6,10 @@
     gradient descent with learning rate 0.1 on ``L = mean (f(x) - y)^2 + gamma
     ||theta||^2``, ``x ~ N(0, I_5)``, ``y = v . x`` with ``||v|| = ||E[xy]||`` swept,
     several seeds. The paper does not state ``gamma``: it is swept. One shard per
-    (activation, weight decay), batched over signals and seeds; each seed fixes the
-    data (the same inputs and direction of ``v`` at every signal) and the
-    initialisation (the same at every signal and weight decay), so the sweep compares
-    like with like. Stored: the training loss at the recorded steps, the final
+    activation, batched over weight decays (one per network), signals and seeds; each
+    seed fixes the data (the same inputs and direction of ``v`` at every signal) and
+    the initialisation (the same at every signal and weight decay), so the sweep
+    compares like with like. Stored: the training loss at the recorded steps, the final
     objective and squared parameter norm, and for reference the training loss of ridge
     regression with the same ``gamma`` (the depth-0 model, with bias) and ``mean y^2``
     (the loss of the zero predictor).
@@ -58,7 +58,8 @@ def ridge_loss(X, y, gamma) -> float:
 
 
 def init_trap_shards(scale: str) -> list:
-    """One config per (activation, weight decay)."""
+    """One config per activation; its networks are every (weight decay, signal, seed)
+    triple, trained in one batch with per-network weight decays."""
     common = dict(
         dtype="float32",
         dim=5,
@@ -76,32 +77,37 @@ def init_trap_shards(scale: str) -> list:
             scale=scale,
         ),
         seeds=by_scale(ci=2, default=3, full=5, scale=scale),
+        weight_decays=by_scale(
+            ci=[1e-3, 3e-2],
+            default=[1e-3, 1e-2, 3e-2],
+            full=[1e-3, 1e-2, 3e-2, 1e-1],
+            scale=scale,
+        ),
     )
-    decays = by_scale(
-        ci=[1e-3, 3e-2],
-        default=[1e-3, 1e-2, 3e-2],
-        full=[1e-3, 1e-2, 3e-2, 1e-1],
-        scale=scale,
-    )
-    return [
-        dict(common, activation=a, weight_decay=g)
-        for a in ("relu", "tanh")
-        for g in decays
-    ]
+    return [dict(common, activation=a) for a in ("relu", "tanh")]
 
 
 def run_init_trap_shard(config: dict, device=None) -> dict:
-    """Train one shard of ``init-trap``: every (signal, seed) pair at once."""
-    signals, n_seeds = config["signals"], config["seeds"]
-    X, Y, ridge, y2, seeds = [], [], [], [], []
-    for signal in signals:
-        for s in range(n_seeds):
-            task = gaussian_task(config["n"], config["dim"], signal, seed=s)
-            X.append(task.X)
-            Y.append(task.y[:, None])
-            ridge.append(ridge_loss(task.X, task.y, config["weight_decay"]))
-            y2.append(np.mean(task.y**2))
-            seeds.append((s,))  # the same initialisation at every signal
+    """Train one shard of ``init-trap``: every (weight decay, signal, seed) at once."""
+    decays, signals, n_seeds = (
+        config["weight_decays"],
+        config["signals"],
+        config["seeds"],
+    )
+    tasks = [
+        [gaussian_task(config["n"], config["dim"], v, seed=s) for s in range(n_seeds)]
+        for v in signals
+    ]
+    X, Y, wds, ridge, y2, seeds = [], [], [], [], [], []
+    for g in decays:
+        for row in tasks:
+            for s, task in enumerate(row):
+                X.append(task.X)
+                Y.append(task.y[:, None])
+                wds.append(g)
+                ridge.append(ridge_loss(task.X, task.y, g))
+                y2.append(np.mean(task.y**2))
+                seeds.append((s,))  # the same initialisation at every signal and decay
     spec = mlp_spec(
         config["dim"],
         [config["width"]] * config["hidden_layers"],
@@ -119,7 +125,7 @@ def run_init_trap_shard(config: dict, device=None) -> dict:
         steps=steps,
         lr=config["lr"],
         optimizer="gd",
-        weight_decay=config["weight_decay"],
+        weight_decay=wds,
         decay="loss",
         loss="mse",
         init=config["init"],
@@ -128,11 +134,13 @@ def run_init_trap_shard(config: dict, device=None) -> dict:
         device=device,
         dtype=config["dtype"],
     )
-    shape = (len(signals), n_seeds)
+    shape = (len(decays), len(signals), n_seeds)
     norm2 = sum((v**2).reshape(len(seeds), -1).sum(1) for v in res.params.values())
     return {
         "steps": res.steps,
-        "loss": res.records["loss"].reshape((len(marks),) + shape),
+        "loss": res.records["loss"]
+        .reshape((len(marks),) + shape)
+        .transpose(1, 0, 2, 3),
         "objective": res.records["objective"][-1].reshape(shape),
         "param_norm2": norm2.reshape(shape),
         "ridge_loss": np.reshape(ridge, shape),
@@ -144,15 +152,10 @@ def merge_init_trap(configs, results) -> dict:
     """Arrays indexed ``[activation, weight decay, signal, seed]`` (``loss`` has the
     recorded step after the activation and weight decay axes), with the coordinates
     ``activations``, ``weight_decays``, ``signals`` and ``steps``."""
-    acts = list(dict.fromkeys(c["activation"] for c in configs))
-    decays = list(dict.fromkeys(c["weight_decay"] for c in configs))
-    lookup = {(c["activation"], c["weight_decay"]): r for c, r in zip(configs, results)}
-    out = {
-        key: np.stack([np.stack([lookup[a, g][key] for g in decays]) for a in acts])
-        for key in ("loss", "objective", "param_norm2", "ridge_loss", "mean_y2")
-    }
-    out["activations"] = np.array(acts)
-    out["weight_decays"] = np.array(decays)
+    keys = ("loss", "objective", "param_norm2", "ridge_loss", "mean_y2")
+    out = {key: np.stack([r[key] for r in results]) for key in keys}
+    out["activations"] = np.array([c["activation"] for c in configs])
+    out["weight_decays"] = np.array(configs[0]["weight_decays"])
     out["signals"] = np.array(configs[0]["signals"])
     out["steps"] = results[0]["steps"]
     return out
