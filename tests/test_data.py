@@ -93,3 +93,21 @@ def test_bad_input(call, message):
 
 def test_exported():
     assert dln.gaussian_task is data.gaussian_task
+
+
+def test_import_dln_stays_light():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, dln, dln.experiments, dln.workloads; "
+        "print(sorted(m for m in ('torch', 'sklearn', 'matplotlib', 'dask', "
+        "'distributed', 'tqdm') if m in sys.modules))"
+    )
+    env = {"PYTHONPATH": str(Path(dln.__file__).parents[1]), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
