@@ -150,3 +150,21 @@ def test_bad_training_input():
         models.train_classifier(
             build, X[0], np.zeros(4, int), seeds=[0], epochs=1, lr=0.1
         )
+
+
+def test_out_of_memory_falls_back_to_smaller_chunks():
+    split = dln.digits(images=True, seed=0)
+    X, y = split.X_train[:64], split.y_train[:64]
+
+    def build(k):
+        if k > 1:  # a device too small for more than one network at once
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return models.residual_cnn(10, width=2, n_models=k)
+
+    kw = dict(seeds=[0, 1, 2], epochs=1, lr=0.05, batch_size=32)
+    res = models.train_classifier(build, X, y, **kw)
+    assert res.settings["chunk"] == 1 and np.all(np.isfinite(res.train_loss))
+    looped = models.train_classifier(build, X, y, chunk=1, **kw)
+    np.testing.assert_array_equal(res.train_loss, looped.train_loss)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        models.train_classifier(build, X, y, chunk=2, **kw)  # an explicit chunk stays

@@ -406,7 +406,9 @@ def train_classifier(
         Minibatch size; the order is a fresh permutation per epoch from ``data_seed``,
         the same for every network.
     chunk : int, optional
-        Networks per batched model (default all; 1 trains them one after another).
+        Networks per batched model; 1 trains them one after another. Default: all at
+        once, halved (and the chunk started again) whenever the device runs out of
+        memory, so a sweep is batched where memory allows and looped otherwise.
     X_test, y_test : arrays, optional
         Test data, evaluated after every epoch.
     record_fc_epochs : sequence of int
@@ -431,6 +433,7 @@ def train_classifier(
     n_nets = len(seeds)
     epochs = positive_int(epochs, "epochs")
     batch_size = positive_int(batch_size, "batch_size")
+    auto_chunk = chunk is None
     chunk = n_nets if chunk is None else positive_int(chunk, "chunk")
     if optimizer not in ("sgd", "adam"):
         raise ValueError(f"optimizer must be 'sgd' or 'adam'; got {optimizer!r}")
@@ -469,8 +472,11 @@ def train_classifier(
 
         bar = tqdm(total=epochs * -(-n_nets // chunk), desc="epochs", leave=False)
     start = time.perf_counter()
-    for c0 in range(0, n_nets, chunk):
-        ids = list(range(c0, min(n_nets, c0 + chunk)))
+
+    def train_chunk(ids):
+        """Train the networks ``ids`` as one batched model; their fully connected
+        snapshots by epoch."""
+        fc_chunk = {e: [] for e in fc_epochs}
         k = len(ids)
         model = build(k)
         net_cls = _classes()[0]
@@ -503,8 +509,8 @@ def train_classifier(
         def snapshot(layer=model.head[0]):
             return torch.cat([layer.weight, layer.bias[..., None]], -1).detach()
 
-        if 0 in fc:
-            fc[0].append(snapshot().cpu().double().numpy())
+        if 0 in fc_chunk:
+            fc_chunk[0].append(snapshot().cpu().double().numpy())
         for epoch in range(epochs):
             model.train()
             perm = torch.as_tensor(gen.permutation(n), device=dev)
@@ -547,10 +553,28 @@ def train_classifier(
                         correct += (logits.argmax(-1) == lab).sum(dim=1)
                     test_loss[ids, epoch] = (lsum / Xv.shape[0]).cpu().numpy()
                     test_acc[ids, epoch] = (correct / Xv.shape[0]).cpu().numpy()
-            if epoch + 1 in fc:
-                fc[epoch + 1].append(snapshot().cpu().double().numpy())
+            if epoch + 1 in fc_chunk:
+                fc_chunk[epoch + 1].append(snapshot().cpu().double().numpy())
             if bar is not None:
                 bar.update(1)
+        return fc_chunk
+
+    c0 = 0
+    while c0 < n_nets:
+        ids = list(range(c0, min(n_nets, c0 + chunk)))
+        try:
+            fc_chunk = train_chunk(ids)
+        except (RuntimeError, MemoryError) as exc:
+            out_of_memory = isinstance(exc, MemoryError) or "out of memory" in str(exc)
+            if not (auto_chunk and out_of_memory and len(ids) > 1):
+                raise
+            chunk = len(ids) // 2  # too many networks at once: fewer per model
+            if dev.type == "cuda":
+                torch.cuda.empty_cache()
+            continue
+        for e, parts in fc_chunk.items():
+            fc[e].extend(parts)
+        c0 += len(ids)
     if bar is not None:
         bar.close()
     return ClassifierResult(
