@@ -118,6 +118,35 @@ class Erratum:
 _Z, _R = "ziyin2022exact", "branigan2021review"
 
 ERRATA = (
+    # --- Ziyin, Li & Meng (2022): the model (book/model) ----------------------------
+    Erratum(
+        key="model-eq1-loss",
+        paper=_Z,
+        section="1",
+        place="Eqs. (1) and (9), the objective",
+        printed=r"$\mathbb E_x\mathbb E_\epsilon(\sum U_{i_D}\epsilon^{(D)}_{i_D}\cdots"
+        r"\epsilon^{(1)}_{i_1}W^{(1)}_{i_1i}x_i-y)^2$ plus weight decay on every layer",
+        corrected=r"its noise average is $\operatorname{tr}(Q_0A_0)-2p^\top\mathbb E[xy]"
+        r"+\mathbb E[y^2]$ plus weight decay, for any weights and depth; Monte Carlo "
+        "with dropout and Gaussian noise agrees (depths 1 to 3)",
+        kind="holds",
+        chapter="book/model",
+        label="errata-model-eq1-loss",
+    ),
+    Erratum(
+        key="model-noise-moments",
+        paper=_Z,
+        section="3",
+        place="the noise convention after Eq. (2); dropout as its example (Sec. 1)",
+        printed=r"$\mathbb E[\epsilon_i]=1$, $\mathbb E[\epsilon_i\epsilon_j]="
+        r"\delta_{ij}\sigma^2+1$, e.g. dropout",
+        corrected=r"inverted dropout $B/q$, $B\sim$ Bernoulli$(q)$, has these moments "
+        r"with $\sigma^2=(1-q)/q$; plain dropout $B$ has mean $q$ and is an instance "
+        "only after rescaling",
+        kind="holds",
+        chapter="book/model",
+        label="errata-model-noise-moments",
+    ),
     # --- Ziyin, Li & Meng (2022): the two-layer network (book/two_layer) -----------
     Erratum(
         key="two-layer-eq2-sum",
