@@ -126,8 +126,9 @@ ERRATA = (
         place="Eqs. (1) and (9), the objective",
         printed=r"$\mathbb E_x\mathbb E_\epsilon(\sum U_{i_D}\epsilon^{(D)}_{i_D}\cdots"
         r"\epsilon^{(1)}_{i_1}W^{(1)}_{i_1i}x_i-y)^2$ plus weight decay on every layer",
-        corrected=r"its noise average is $\operatorname{tr}(Q_0A_0)-2p^\top\mathbb E[xy]"
-        r"+\mathbb E[y^2]$ plus weight decay, for any weights and depth; Monte Carlo "
+        corrected=r"its noise average is $\operatorname{tr}(Q_0A_0)"
+        r"-2p^\top\mathbb E[xy]+\mathbb E[y^2]$ plus weight decay, for any weights "
+        "and depth; Monte Carlo "
         "with dropout and Gaussian noise agrees (depths 1 to 3)",
         kind="holds",
         chapter="book/model",
@@ -257,8 +258,8 @@ ERRATA = (
         paper=_R,
         section="1.1.3",
         place="Proposition 1.1.1 (Baldi and Hornik)",
-        printed=r"$H=1$, $d_1<d_x=d_y$, distinct eigenvalues of $\Sigma$: convex in each "
-        "weight matrix, every local minimum global",
+        printed=r"$H=1$, $d_1<d_x=d_y$, distinct eigenvalues of $\Sigma$: convex in "
+        "each weight matrix, every local minimum global",
         corrected=r"checked on $\tfrac12\|vu^\top-M\|_F^2$, $M=\mathrm{diag}(2,1)$: "
         "Hessian in each factor is a multiple of I; every critical point found by "
         "sympy is a global minimum or a strict saddle",
@@ -285,8 +286,8 @@ ERRATA = (
         paper=_R,
         section="1.2",
         place="Theorem 2.3 (iv)",
-        printed=r"a negative Hessian eigenvalue at every saddle if $H=1$, or if $H\ge2$ "
-        r"and $\operatorname{rank}(W_H\cdots W_2)=\min(d_H,\dots,d_1)$",
+        printed=r"a negative Hessian eigenvalue at every saddle if $H=1$, or if "
+        r"$H\ge2$ and $\operatorname{rank}(W_H\cdots W_2)=\min(d_H,\dots,d_1)$",
         corrected=r"holds at a saddle with $\operatorname{rank}W_2=p$ ($H=2$); the "
         r"condition is needed: the origin for $H\ge2$ is a saddle with zero Hessian",
         kind="holds",
