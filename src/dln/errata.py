@@ -118,6 +118,36 @@ class Erratum:
 _Z, _R = "ziyin2022exact", "branigan2021review"
 
 ERRATA = (
+    # --- Ziyin, Li & Meng (2022): the model (book/model) ----------------------------
+    Erratum(
+        key="model-eq1-loss",
+        paper=_Z,
+        section="1",
+        place="Eqs. (1) and (9), the objective",
+        printed=r"$\mathbb E_x\mathbb E_\epsilon(\sum U_{i_D}\epsilon^{(D)}_{i_D}\cdots"
+        r"\epsilon^{(1)}_{i_1}W^{(1)}_{i_1i}x_i-y)^2$ plus weight decay on every layer",
+        corrected=r"its noise average is $\operatorname{tr}(Q_0A_0)"
+        r"-2p^\top\mathbb E[xy]+\mathbb E[y^2]$ plus weight decay, for any weights "
+        "and depth; Monte Carlo "
+        "with dropout and Gaussian noise agrees (depths 1 to 3)",
+        kind="holds",
+        chapter="book/model",
+        label="errata-model-eq1-loss",
+    ),
+    Erratum(
+        key="model-noise-moments",
+        paper=_Z,
+        section="3",
+        place="the noise convention after Eq. (2); dropout as its example (Sec. 1)",
+        printed=r"$\mathbb E[\epsilon_i]=1$, $\mathbb E[\epsilon_i\epsilon_j]="
+        r"\delta_{ij}\sigma^2+1$, e.g. dropout",
+        corrected=r"inverted dropout $B/q$, $B\sim$ Bernoulli$(q)$, has these moments "
+        r"with $\sigma^2=(1-q)/q$; plain dropout $B$ has mean $q$ and is an instance "
+        "only after rescaling",
+        kind="holds",
+        chapter="book/model",
+        label="errata-model-noise-moments",
+    ),
     # --- Ziyin, Li & Meng (2022): the two-layer network (book/two_layer) -----------
     Erratum(
         key="two-layer-eq2-sum",
@@ -367,16 +397,132 @@ ERRATA = (
     ),
     # --- Branigan & Velu (2021): Kawaguchi (book/no_bad_minima) ---------------------
     Erratum(
+        key="nbm-baldi-hornik",
+        paper=_R,
+        section="1.1.3",
+        place="Proposition 1.1.1 (Baldi and Hornik)",
+        printed=r"$H=1$, $d_1<d_x=d_y$, distinct eigenvalues of $\Sigma$: convex in "
+        "each weight matrix, every local minimum global",
+        corrected=r"checked on $\tfrac12\|vu^\top-M\|_F^2$, $M=\mathrm{diag}(2,1)$: "
+        "Hessian in each factor is a multiple of I; every critical point found by "
+        "sympy is a global minimum or a strict saddle",
+        kind="holds",
+        chapter="book/no_bad_minima",
+        label="errata-nbm-baldi-hornik",
+    ),
+    Erratum(
+        key="nbm-kawaguchi-parts123",
+        paper=_R,
+        section="1.2",
+        place="Theorem 2.3 (i)-(iii)",
+        printed="non-convex and non-concave; every local minimum global; every other "
+        "critical point a saddle",
+        corrected="holds on Example 1.3.1 (all critical points, by sympy) and for "
+        "gradient descent from many starts, 1 to 3 hidden layers: every run reaches "
+        "the least-squares loss",
+        kind="holds",
+        chapter="book/no_bad_minima",
+        label="errata-nbm-kawaguchi-parts123",
+    ),
+    Erratum(
+        key="nbm-kawaguchi-part4",
+        paper=_R,
+        section="1.2",
+        place="Theorem 2.3 (iv)",
+        printed=r"a negative Hessian eigenvalue at every saddle if $H=1$, or if "
+        r"$H\ge2$ and $\operatorname{rank}(W_H\cdots W_2)=\min(d_H,\dots,d_1)$",
+        corrected=r"holds at a saddle with $\operatorname{rank}W_2=p$ ($H=2$); the "
+        r"condition is needed: the origin for $H\ge2$ is a saddle with zero Hessian",
+        kind="holds",
+        chapter="book/no_bad_minima",
+        label="errata-nbm-kawaguchi-part4",
+    ),
+    Erratum(
+        key="nbm-example-setup",
+        paper=_R,
+        section="1.3",
+        place="Claim 1.3.1 and Example 1.3.1, assumptions and loss",
+        printed=r"$XX^\top=5$, $XY^\top=10$, one eigenvalue of $\Sigma$; the loss "
+        r"$\tfrac12((-2+s)^2+(-4+2s)^2)$",
+        corrected=r"holds ($\Sigma=20$; the loss is $\tfrac52(s-2)^2$, "
+        r"$s=a_1b_1+a_2b_2$)",
+        kind="holds",
+        chapter="book/no_bad_minima",
+        label="errata-nbm-example-setup",
+    ),
+    Erratum(
+        key="nbm-example-derivatives",
+        paper=_R,
+        section="1.3",
+        place="Example 1.3.1, gradient and Hessian",
+        printed=r"$\nabla\bar L$ and $\nabla^2\bar L$ with "
+        r"$\mathcal E_1$, $\mathcal E_2$",
+        corrected="holds (sympy); the gradient is $5(s-2)(b_1,b_2,a_1,a_2)$",
+        kind="holds",
+        chapter="book/no_bad_minima",
+        label="errata-nbm-example-derivatives",
+    ),
+    Erratum(
+        key="nbm-example-eigenvalues",
+        paper=_R,
+        section="1.3",
+        place=r"Example 1.3.1, eigenvalues $\Lambda(AB)$",
+        printed=r"$\pm5(2-s)$ and $\tfrac52(n\mp\mathcal S)$",
+        corrected="holds: their product form equals the characteristic polynomial "
+        "of the Hessian",
+        kind="holds",
+        chapter="book/no_bad_minima",
+        label="errata-nbm-example-eigenvalues",
+    ),
+    Erratum(
+        key="nbm-example-families",
+        paper=_R,
+        section="1.3",
+        place="Example 1.3.1, the critical points",
+        printed=r"$(a_1,a_2,b_1,(2-a_1b_1)/a_2)$ and $(a_1,0,2/a_1,b_2)$ "
+        r"for $a_1,a_2,b_1,b_2\in\mathbb R$",
+        corrected=r"the first family needs $a_2\ne0$, the second $a_1\ne0$; so "
+        r"restricted they are exactly the surface $a_1b_1+a_2b_2=2$",
+        kind="missing hypothesis",
+        chapter="book/no_bad_minima",
+        label="errata-nbm-example-families",
+    ),
+    Erratum(
+        key="nbm-example-origin",
+        paper=_R,
+        section="1.3",
+        place="Example 1.3.1, Hessian at the origin",
+        printed=r"$\Lambda(0)=(-10,-10,10,10)$: a saddle",
+        corrected="holds (a strict saddle)",
+        kind="holds",
+        chapter="book/no_bad_minima",
+        label="errata-nbm-example-origin",
+    ),
+    Erratum(
         key="nbm-family-eigenvalues",
         paper=_R,
         section="1.3",
-        place="Example 1.3.1",
+        place="Example 1.3.1, Hessian on the families",
         printed="the nonzero Hessian eigenvalue of each of the two families of "
         "critical points",
         corrected="the two eigenvalues belong to the other family (swapped)",
         kind="wrong",
         chapter="book/no_bad_minima",
         label="errata-nbm-family-eigenvalues",
+    ),
+    Erratum(
+        key="nbm-distinct-eigenvalues",
+        paper=_R,
+        section="1.3",
+        place="Remark 1.3.1, distinct eigenvalues",
+        printed=r"the proof needs distinct eigenvalues of $\Sigma$; the conclusion "
+        "may not",
+        corrected=r"on $\tfrac12\|vu^\top-I\|_F^2$ the global minima form a "
+        "continuum, BFGS ends on a uniformly spread direction, and no run ends at a "
+        "bad minimum",
+        kind="holds",
+        chapter="book/no_bad_minima",
+        label="errata-nbm-distinct-eigenvalues",
     ),
     # --- Branigan & Velu (2021): Hardt & Ma (book/identity_matters) ----------------
     Erratum(
