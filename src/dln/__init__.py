@@ -13,6 +13,7 @@ Architecture
     network_spec           -- validate and broadcast an architecture
 Loss
     expected_loss          -- exact expected loss over the noise, any depth (Eq. 9)
+    loss_gain              -- E[y^2] - L, the gain over the origin, without cancellation
     expected_loss_torch    -- the same formula in torch, differentiable
     end_to_end             -- noise-averaged linear map p, E_eps f(x) = p.x
     output_second_moment   -- Q_0 with E_eps f(x)^2 = x^T Q_0 x
@@ -80,6 +81,7 @@ from .loss import (
     end_to_end,
     expected_loss,
     expected_loss_torch,
+    loss_gain,
     monte_carlo_loss,
     output_second_moment,
     sample_noise,
@@ -100,6 +102,7 @@ __all__ = [
     "NetworkSpec",
     "network_spec",
     "expected_loss",
+    "loss_gain",
     "expected_loss_torch",
     "end_to_end",
     "output_second_moment",

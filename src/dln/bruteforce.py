@@ -23,7 +23,7 @@ import numpy as np
 
 from ._validation import positive_int, positive_scalar
 from .landscape import flatten_weights, gradient, hessian, unflatten_weights
-from .loss import expected_loss
+from .loss import expected_loss, loss_gain
 from .network import network_spec
 from .stats import as_stats
 from .training import train_exact
@@ -41,8 +41,20 @@ class BruteForceResult:
         The best minimiser found, ``[W_1, ..., W_D, U]``.
     loss : float
         Its exact expected loss.
+    gain : float
+        ``E[y^2] - loss``, computed without forming ``E[y^2]`` (see
+        :func:`dln.loss_gain`): accurate even when the gain is far smaller than
+        ``E[y^2]``.
     gradient_norm : float
         Euclidean norm of the exact gradient there.
+    newton_step : float
+        Length of the Newton step ``||H^+ g||`` there (pseudo-inverse of the exact
+        Hessian ``H``, gradient ``g``): where ``H`` is positive definite, the distance
+        to the minimum of the local quadratic model, i.e. how far the weights are from
+        the local minimiser they converged to.
+    newton_decrement : float
+        ``g^T H^+ g / 2``: how much further the loss would drop at that minimiser of
+        the quadratic model (0 at an exact critical point).
     start_losses : ndarray, shape (n_starts,)
         The exact loss each start reached with L-BFGS (before any polish).
     polished_losses : ndarray
@@ -53,14 +65,17 @@ class BruteForceResult:
 
     weights: list
     loss: float
+    gain: float
     gradient_norm: float
+    newton_step: float
+    newton_decrement: float
     start_losses: np.ndarray
     polished_losses: np.ndarray
     lbfgs_rounds: int
 
     def __repr__(self) -> str:
         return (
-            f"BruteForceResult(loss={self.loss:.10g}, "
+            f"BruteForceResult(loss={self.loss:.10g}, gain={self.gain:.6g}, "
             f"gradient_norm={self.gradient_norm:.2e}, "
             f"n_starts={self.start_losses.size}, lbfgs_rounds={self.lbfgs_rounds})"
         )
@@ -73,8 +88,10 @@ def _newton_polish(weights, stats, gamma, sigma2, gtol, maxiter):
         return unflatten_weights(theta, weights)
 
     kw = dict(gamma=gamma, sigma2=sigma2)
+    # minimise L - E[y^2] = -gain: the same minimiser, but the trust region compares
+    # function values at the precision of the terms that move, not of E[y^2]
     res = minimize(
-        lambda th: expected_loss(unpack(th), stats, **kw),
+        lambda th: -loss_gain(unpack(th), stats, **kw),
         flatten_weights(weights),
         jac=lambda th: gradient(unpack(th), stats, **kw),
         hess=lambda th: hessian(unpack(th), stats, **kw),
@@ -110,7 +127,10 @@ def minimize_exact(
     initialisations in rounds of 10 steps until no start's loss changes by more than
     ``rtol`` relatively between rounds (or ``max_rounds`` rounds), then polishes the
     ``polish_top`` best starts with trust-region Newton (scipy's ``trust-exact`` with
-    the exact gradient and Hessian) and returns the lowest.
+    the exact gradient and Hessian) and returns the lowest. The polish minimises ``L -
+    E[y^2]`` (:func:`dln.loss_gain`, negated), which has the same minimisers as ``L``
+    but keeps its digits when ``E[y^2]`` is much larger than the gain over the origin
+    (ill-conditioned ``A0``, or a signal just above a threshold).
 
     Parameters
     ----------
@@ -192,24 +212,36 @@ def minimize_exact(
     if not order:
         raise ValueError("every start diverged: the loss has no minimum to find")
     gamma_, sigma2_ = list(spec.gammas), list(spec.sigma2s)
+
+    def gain_of(w):
+        return loss_gain(w, stats, gamma=gamma_, sigma2=sigma2_)
+
     candidates = []
     for k in order[: polish_top if polish else 1]:
         w = run.network(k)
         if polish:
             w_pol = _newton_polish(w, stats, gamma_, sigma2_, gtol, max_newton)
-            if expected_loss(
-                w_pol, stats, gamma=gamma_, sigma2=sigma2_
-            ) <= expected_loss(w, stats, gamma=gamma_, sigma2=sigma2_):
+            if gain_of(w_pol) >= gain_of(w):
                 w = w_pol
-        candidates.append((expected_loss(w, stats, gamma=gamma_, sigma2=sigma2_), w))
-    candidates.sort(key=lambda c: c[0])
-    best_loss, best = candidates[0]
+        candidates.append((gain_of(w), w))
+    candidates.sort(key=lambda c: -c[0])
+    best_gain, best = candidates[0]
     g = gradient(best, stats, gamma=gamma_, sigma2=sigma2_)
+    H = hessian(best, stats, gamma=gamma_, sigma2=sigma2_)
+    step = np.linalg.lstsq(H, g, rcond=None)[0]
     return BruteForceResult(
         weights=[np.array(W) for W in best],
-        loss=float(best_loss),
+        loss=expected_loss(best, stats, gamma=gamma_, sigma2=sigma2_),
+        gain=float(best_gain),
         gradient_norm=float(np.linalg.norm(g)),
+        newton_step=float(np.linalg.norm(step)),
+        newton_decrement=float(abs(g @ step) / 2),
         start_losses=start_losses,
-        polished_losses=np.array([c[0] for c in candidates]),
+        polished_losses=np.array(
+            [
+                expected_loss(c[1], stats, gamma=gamma_, sigma2=sigma2_)
+                for c in candidates
+            ]
+        ),
         lbfgs_rounds=rounds,
     )
