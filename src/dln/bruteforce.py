@@ -58,8 +58,7 @@ class BruteForceResult:
     start_losses : ndarray, shape (n_starts,)
         The exact loss each start reached with L-BFGS (before any polish).
     polished_losses : ndarray
-        The exact loss after the Newton polish of each polished start (best first),
-        as ``E[y^2]`` minus its gain.
+        The exact loss after the Newton polish of each polished start (best first).
     lbfgs_rounds : int
         How many rounds of L-BFGS ran before every start stopped improving.
     """
