@@ -33,6 +33,7 @@ Conditions and bounds (each names the paper's inequality and equation)
 Landscape
     gradient               -- exact gradient of the exact loss (autograd)
     hessian                -- exact Hessian of the exact loss (autograd)
+    newton_step            -- H^+ g and its decrement: distance to the nearby minimiser
     classify_critical_point -- minimum / strict saddle / degenerate at given weights
     classify_hessian       -- the same from a Hessian and a gradient norm
     CriticalPoint          -- the classification and the Hessian spectrum
@@ -75,6 +76,7 @@ from .landscape import (
     flatten_weights,
     gradient,
     hessian,
+    newton_step,
     unflatten_weights,
 )
 from .loss import (
@@ -119,6 +121,7 @@ __all__ = [
     "two_layer_whitened_row",
     "gradient",
     "hessian",
+    "newton_step",
     "classify_critical_point",
     "classify_hessian",
     "CriticalPoint",

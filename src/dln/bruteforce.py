@@ -22,7 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import positive_int, positive_scalar
-from .landscape import flatten_weights, gradient, hessian, unflatten_weights
+from .landscape import (
+    flatten_weights,
+    gradient,
+    hessian,
+    newton_step,
+    unflatten_weights,
+)
 from .loss import expected_loss, loss_gain
 from .network import network_spec
 from .stats import as_stats
@@ -48,13 +54,12 @@ class BruteForceResult:
     gradient_norm : float
         Euclidean norm of the exact gradient there.
     newton_step : float
-        Length of the Newton step ``||H^+ g||`` there (pseudo-inverse of the exact
-        Hessian ``H``, gradient ``g``): where ``H`` is positive definite, the distance
-        to the minimum of the local quadratic model, i.e. how far the weights are from
-        the local minimiser they converged to.
+        Length of the Newton step there (:func:`dln.newton_step`): where the Hessian is
+        positive definite, how far the weights are from the local minimiser they
+        converged to.
     newton_decrement : float
-        ``g^T H^+ g / 2``: how much further the loss would drop at that minimiser of
-        the quadratic model (0 at an exact critical point).
+        How much further the loss would drop at that minimiser, to leading order (0 at
+        an exact critical point).
     start_losses : ndarray, shape (n_starts,)
         The exact loss each start reached with L-BFGS (before any polish).
     polished_losses : ndarray
@@ -227,15 +232,14 @@ def minimize_exact(
     candidates.sort(key=lambda c: -c[0])
     best_gain, best = candidates[0]
     g = gradient(best, stats, gamma=gamma_, sigma2=sigma2_)
-    H = hessian(best, stats, gamma=gamma_, sigma2=sigma2_)
-    step = np.linalg.lstsq(H, g, rcond=None)[0]
+    step, decrement = newton_step(best, stats, gamma=gamma_, sigma2=sigma2_)
     return BruteForceResult(
         weights=[np.array(W) for W in best],
         loss=expected_loss(best, stats, gamma=gamma_, sigma2=sigma2_),
         gain=float(best_gain),
         gradient_norm=float(np.linalg.norm(g)),
         newton_step=float(np.linalg.norm(step)),
-        newton_decrement=float(abs(g @ step) / 2),
+        newton_decrement=decrement,
         start_losses=start_losses,
         polished_losses=np.array(
             [

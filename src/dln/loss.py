@@ -161,9 +161,10 @@ def loss_gain(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2) -> float:
     widths = infer_widths(weights)
     spec = network_spec(len(widths), widths, gamma, sigma2)
     ws = check_weights(weights, spec, stats.dim)
-    return -float(
-        loss_kernel(ws, stats.A0, stats.Exy, 0.0, spec.gammas, spec.sigma2s, np.eye)
+    excess = loss_kernel(
+        ws, stats.A0, stats.Exy, 0.0, spec.gammas, spec.sigma2s, np.eye
     )
+    return 0.0 - float(excess)  # 0.0 - x: no negative zero at the origin
 
 
 def expected_loss_torch(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2):
