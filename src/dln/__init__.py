@@ -5,8 +5,9 @@ Catalogue of public names, one line each (weight lists are always
 ``[W_1, ..., W_D, U]``, input layer first):
 
 Data
-    DataStats              -- validated moments A0 = E[xx^T], E[xy], E[y^2]; eigenbasis
-    data_stats             -- the empirical moments of a sample (X, y)
+    DataStats              -- validated moments A0 = E[xx^T], E[xy], E[y^2] (and E[x],
+                              E[y]); eigenbasis; centred() and with_means()
+    data_stats             -- the empirical moments and means of a sample (X, y)
     random_stats           -- random consistent moments with a given spectrum and signal
 Architecture
     NetworkSpec            -- depth, widths, weight decays, noise variances
@@ -39,9 +40,18 @@ Landscape
     CriticalPoint          -- the classification and the Hessian spectrum
     flatten_weights        -- [W_1, ..., W_D, U] to one parameter vector
     unflatten_weights      -- one parameter vector back to a weight list
+Biases (paper Appendix D)
+    expected_loss_bias     -- exact expected loss with a bias in every layer, any depth
+    expected_loss_bias_torch -- the same formula in torch, differentiable
+    monte_carlo_loss_bias  -- sampled estimate with standard error (checks only)
+    centring_biases        -- the biases that make a network centre its own data
+    two_layer_bias_minimum -- the global minimum with biases for D = 1 (Theorem 5,
+                              corrected), up to one scalar
+    BiasSolution           -- its result: weights, biases, b, loss, roots
 Brute force
     minimize_exact         -- multi-start L-BFGS + Newton polish on the exact loss
-    BruteForceResult       -- its result: weights, loss, gradient norm, start losses
+    minimize_exact_bias    -- the same over weights and biases
+    BruteForceResult       -- its result: weights, (biases,) loss, gradient norm
 Training (many networks at once, CPU or CUDA)
     train_exact            -- GD / Adam / L-BFGS on the exact loss, batched
     train_sampled          -- minibatch SGD with sampled dropout or Gaussian noise
@@ -60,7 +70,15 @@ Submodules
 """
 
 from . import errata
-from .bruteforce import BruteForceResult, minimize_exact
+from .bias import (
+    BiasSolution,
+    centring_biases,
+    expected_loss_bias,
+    expected_loss_bias_torch,
+    monte_carlo_loss_bias,
+    two_layer_bias_minimum,
+)
+from .bruteforce import BruteForceResult, minimize_exact, minimize_exact_bias
 from .conditions import (
     two_layer_b_bounds,
     two_layer_critical_signal,
@@ -136,7 +154,14 @@ __all__ = [
     "SCALES",
     "use_house_style",
     "PALETTE",
+    "expected_loss_bias",
+    "expected_loss_bias_torch",
+    "monte_carlo_loss_bias",
+    "centring_biases",
+    "two_layer_bias_minimum",
+    "BiasSolution",
     "minimize_exact",
+    "minimize_exact_bias",
     "BruteForceResult",
     "errata",
 ]

@@ -368,6 +368,149 @@ ERRATA = (
         chapter="book/deep",
         label="errata-deep-balance-scale",
     ),
+    # --- Ziyin, Li & Meng (2022): bias terms (book/bias) ---------------------------
+    Erratum(
+        key="bias-eq108",
+        paper=_Z,
+        section="D.1",
+        place="Eqs. (107)–(108)",
+        printed=r"the loss with biases: mean term, noise term "
+        r"$\sigma^2\sum_iU_i^2(W_{i:}x+\beta^W_i)^2$, biases decayed like their layer",
+        corrected="holds (sympy expansion over noise and data; the exact loss of "
+        "`dln.expected_loss_bias` agrees with it and with Monte Carlo)",
+        kind="holds",
+        chapter="book/bias",
+        label="errata-bias-eq108",
+    ),
+    Erratum(
+        key="bias-prop5",
+        paper=_Z,
+        section="D.1",
+        place="Proposition 5",
+        printed=r"$U_j^2=\frac{\gamma_w}{\gamma_u}(\sum_iW_{ji}^2+(\beta^W_j)^2)$ at "
+        "the global minimum",
+        corrected=r"holds, at every stationary point; with a separate bias decay "
+        r"$\gamma_uU_j^2=\gamma_w\|W_{j:}\|^2+\gamma^b_w(\beta^W_j)^2$",
+        kind="holds",
+        chapter="book/bias",
+        label="errata-bias-prop5",
+    ),
+    Erratum(
+        key="bias-prop6",
+        paper=_Z,
+        section="D.1",
+        place="Proposition 6, Eq. (112)",
+        printed=r"third line $U_i\beta^W_i=U_j\beta^W_i$",
+        corrected=r"$U_i\beta^W_i=U_j\beta^W_j$ (then it holds, for $\sigma^2>0$)",
+        kind="typo",
+        chapter="book/bias",
+        label="errata-bias-prop6",
+    ),
+    Erratum(
+        key="bias-theorem5",
+        paper=_Z,
+        section="D.1",
+        place="Theorem 5, Eqs. (113)–(114)",
+        printed=r"$\beta^W=-\mathbf r\frac{\gamma_u}{\gamma_w}b\beta^U$, and "
+        r"$\beta^U$, $W$, the equation for $b$ built on it",
+        corrected=r"$(W_{j:},\beta^W_j)=r_jb\,M^{-1}(e'-\beta^U\mu')$ with "
+        r"$x'=(x,1)$, $M=b^2(d_1+\sigma^2)\mathbb E[x'x'^\top]+\Gamma$; "
+        r"$\beta^U$ from one linear equation; "
+        r"$\gamma_u=(e'-\beta^U\mu')^\top M^{-1}\Gamma M^{-1}(e'-\beta^U\mu')$",
+        kind="wrong",
+        chapter="book/bias",
+        label="errata-bias-theorem5",
+    ),
+    Erratum(
+        key="bias-eq115",
+        paper=_Z,
+        section="D.1",
+        place="Eq. (115), first line",
+        printed=r"$\partial L/\partial\beta^W$: "
+        r"$2\mathbb E[UWx+U\beta^W+\beta^U-y]U+2\gamma_w\beta^W$",
+        corrected=r"misses the noise term "
+        r"$2\sigma^2U_i^2(W_{i:}\mathbb E[x]+\beta^W_i)$",
+        kind="wrong",
+        chapter="book/bias",
+        label="errata-bias-eq115",
+    ),
+    Erratum(
+        key="bias-eq117",
+        paper=_Z,
+        section="D.1",
+        place="Eqs. (116)–(117)",
+        printed=r"$\beta^W_i=-\frac{\gamma_u}{\gamma_w}U_i\beta^U$",
+        corrected=r"$(\gamma_w+\sigma^2U_i^2)\beta^W_i=\gamma_uU_i\beta^U"
+        r"-\sigma^2U_i^2W_{i:}\mathbb E[x]$ (opposite sign, and a noise term)",
+        kind="wrong",
+        chapter="book/bias",
+        label="errata-bias-eq117",
+    ),
+    Erratum(
+        key="bias-eqs118-125",
+        paper=_Z,
+        section="D.1",
+        place="Eqs. (118)–(125)",
+        printed=r"the reduced loss and its stationary point, with $S_1,\dots,S_4$",
+        corrected="the exact loss only on the set where Eq. (117) holds, which misses "
+        r"the minimum; also $S_1$, $S_2$ have $b$ where $b^2$ belongs, (124) an extra "
+        r"factor $d_1$, (125) drops terms when $d\ge2$",
+        kind="wrong",
+        chapter="book/bias",
+        label="errata-bias-eqs118-125",
+    ),
+    Erratum(
+        key="bias-eq126",
+        paper=_Z,
+        section="D.1",
+        place=r"Eq. (126), $\mathbb E[x]=0$",
+        printed=r"$\beta^U=-\frac{S_3}{S_4}\mathbb E[y]$, "
+        r"$\beta^W=\mathbf r\frac{\gamma_u}{\gamma_w}b\frac{S_3}{S_4}\mathbb E[y]$",
+        corrected=r"$\beta^U=\mathbb E[y](\sigma^2b^2+\gamma_w)/\Delta$, "
+        r"$\beta^W=\mathbf r\,\gamma_ub\,\mathbb E[y]/\Delta$, "
+        r"$\Delta=(1+\gamma_u)(b^2(d_1+\sigma^2)+\gamma_w)-d_1b^2$; the line for $W$ "
+        "holds",
+        kind="wrong",
+        chapter="book/bias",
+        label="errata-bias-eq126",
+    ),
+    Erratum(
+        key="bias-eq127",
+        paper=_Z,
+        section="D.1",
+        place=r"Eq. (127), $\mathbb E[x]=0$",
+        printed=r"extra term $\frac{\gamma_u^2}{\gamma_w}\mathbb E[y]^2"
+        r"(S_3/S_4)^2$",
+        corrected=r"$\frac{\gamma_u^2}{\gamma_w}\mathbb E[y]^2(\gamma_w/\Delta)^2$",
+        kind="wrong",
+        chapter="book/bias",
+        label="errata-bias-eq127",
+    ),
+    Erratum(
+        key="bias-eq131",
+        paper=_Z,
+        section="D.2",
+        place="Eqs. (128)–(132)",
+        printed=r"$f_b=$ the network without biases $+\,\mathrm{bias}(w,\beta)$, "
+        r"the second free of $x$ and linear in $\beta$",
+        corrected=r"holds (with $\beta^{D}$ in Eq. (129) read as $\beta^{(D)}$)",
+        kind="holds",
+        chapter="book/bias",
+        label="errata-bias-eq131",
+    ),
+    Erratum(
+        key="bias-theorem6",
+        paper=_Z,
+        section="D.2",
+        place="Theorem 6",
+        printed=r"$\mathbb E[x]=0$, $\mathbb E[y]=0$: all biases vanish at the global "
+        "minima (equal weight decays)",
+        corrected="holds for any depth and any positive, also unequal, weight decays "
+        "of weights and biases; in fact every stationary point has zero biases",
+        kind="holds",
+        chapter="book/bias",
+        label="errata-bias-theorem6",
+    ),
     # --- Branigan & Velu (2021): Kawaguchi (book/no_bad_minima) ---------------------
     Erratum(
         key="nbm-family-eigenvalues",

@@ -43,6 +43,8 @@ __all__ = [
     "CriticalPoint",
     "classify_hessian",
     "classify_critical_point",
+    "autograd_gradient",
+    "autograd_hessian",
     "KINDS",
 ]
 
@@ -116,6 +118,28 @@ def _setup(weights, A0, Exy, Ey2, gamma, sigma2):
     return loss_of_flat, theta
 
 
+def autograd_gradient(f, theta) -> np.ndarray:
+    """Gradient of a scalar torch function ``f`` of one float64 vector at ``theta``.
+
+    The unvalidated engine behind :func:`gradient` (and the network with biases):
+    ``theta`` is a float64 torch tensor, ``f(theta)`` a 0-d tensor.
+    """
+    import torch
+
+    theta = theta.detach().clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(f(theta), theta)
+    return g.detach().numpy()
+
+
+def autograd_hessian(f, theta) -> np.ndarray:
+    """Hessian of a scalar torch function ``f`` at ``theta`` (reverse over reverse),
+    symmetrised; the engine behind :func:`hessian`."""
+    import torch
+
+    H = torch.autograd.functional.hessian(f, theta.detach()).detach().numpy()
+    return 0.5 * (H + H.T)
+
+
 def gradient(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2) -> np.ndarray:
     """Exact gradient of the exact expected loss (paper Eq. 9) with respect to the
     flattened weights.
@@ -138,12 +162,8 @@ def gradient(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2) -> np.ndarray:
     ValueError
         On inconsistent shapes, non-finite entries, or negative ``gamma`` / ``sigma2``.
     """
-    import torch
-
     f, theta = _setup(weights, A0, Exy, Ey2, gamma, sigma2)
-    theta.requires_grad_(True)
-    (g,) = torch.autograd.grad(f(theta), theta)
-    return g.detach().numpy()
+    return autograd_gradient(f, theta)
 
 
 def hessian(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2) -> np.ndarray:
@@ -170,11 +190,8 @@ def hessian(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2) -> np.ndarray:
     ValueError
         On inconsistent shapes, non-finite entries, or negative ``gamma`` / ``sigma2``.
     """
-    import torch
-
     f, theta = _setup(weights, A0, Exy, Ey2, gamma, sigma2)
-    H = torch.autograd.functional.hessian(f, theta).detach().numpy()
-    return 0.5 * (H + H.T)
+    return autograd_hessian(f, theta)
 
 
 def newton_step(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2) -> tuple:
