@@ -57,6 +57,28 @@ Training (many networks at once, CPU or CUDA)
     train_sampled          -- minibatch SGD with sampled dropout or Gaussian noise
     init_weights           -- seeded Gaussian initialisation (scale 1 = Kaiming/LeCun)
     TrainResult            -- final weights, exact losses and loss history
+Nonlinear networks (many at once, CPU or CUDA)
+    mlp_spec               -- a fully connected architecture: widths, activations, bias
+    MLPSpec                -- its validated form
+    activation_function    -- the torch function of an activation name (or callable)
+    network_seeds          -- one seed per network of a sweep
+    init_mlp               -- Kaiming / LeCun / torch / N(0, std^2) initialisation
+    mlp_forward            -- outputs of a stack of networks
+    train_mlp              -- GD / SGD / Adam on many networks, per-network settings
+    MLPResult              -- final parameters and recorded quantities
+    BatchedOptimizer       -- GD / SGD / Adam updates with per-network lr and decay
+Convolutional models (several at once)
+    resnet18               -- ResNet-18 for 32x32 images, optional fully connected head
+    residual_cnn           -- a small residual CNN (any image size, e.g. digits)
+    init_model             -- seeded Kaiming / Glorot / N(0, std^2) initialisation
+    train_classifier       -- SGD / Adam on a sweep of weight decays, batched or looped
+    ClassifierResult       -- losses, test accuracies, first-layer weights by epoch
+Data sets (never downloaded)
+    gaussian_task          -- x ~ N(0, I), y = v.x or v.tanh(x) with a given ||E[xy]||
+    sine_task              -- x uniform in a box, y = sum_k A sin(w x_k + phi)
+    digits                 -- scikit-learn's bundled 8x8 digits, split
+    load_cifar10           -- CIFAR-10 from a local folder (DLN_DATA), python format
+    write_cifar10_standin  -- a tiny synthetic CIFAR-10 in the same format (tests)
 Scale
     current_scale          -- the experiment scale from DLN_SCALE
     by_scale               -- pick a value by scale (ci | default | full)
@@ -87,6 +109,13 @@ from .conditions import (
     two_layer_whitened_b,
     two_layer_whitened_row,
 )
+from .data import (
+    digits,
+    gaussian_task,
+    load_cifar10,
+    sine_task,
+    write_cifar10_standin,
+)
 from .landscape import (
     CriticalPoint,
     classify_critical_point,
@@ -106,7 +135,25 @@ from .loss import (
     output_second_moment,
     sample_noise,
 )
+from .models import (
+    ClassifierResult,
+    init_model,
+    residual_cnn,
+    resnet18,
+    train_classifier,
+)
+from .nets import (
+    MLPResult,
+    MLPSpec,
+    activation_function,
+    init_mlp,
+    mlp_forward,
+    mlp_spec,
+    network_seeds,
+    train_mlp,
+)
 from .network import NetworkSpec, network_spec
+from .optim import BatchedOptimizer
 from .plotting import PALETTE, use_house_style
 from .scale import SCALES, by_scale, current_scale
 from .solution import Solution, global_minimum, profile_loss
@@ -149,6 +196,25 @@ __all__ = [
     "train_sampled",
     "init_weights",
     "TrainResult",
+    "mlp_spec",
+    "MLPSpec",
+    "activation_function",
+    "network_seeds",
+    "init_mlp",
+    "mlp_forward",
+    "train_mlp",
+    "MLPResult",
+    "BatchedOptimizer",
+    "resnet18",
+    "residual_cnn",
+    "init_model",
+    "train_classifier",
+    "ClassifierResult",
+    "gaussian_task",
+    "sine_task",
+    "digits",
+    "load_cifar10",
+    "write_cifar10_standin",
     "current_scale",
     "by_scale",
     "SCALES",
