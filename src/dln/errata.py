@@ -155,10 +155,63 @@ ERRATA = (
         section="3",
         place="Eq. (2)",
         printed=r"inner sum $\sum_{i=1}^{d_1}W_{ji}x_i$",
-        corrected=r"the inner sum runs over the $d$ inputs, $\sum_{i=1}^{d}W_{ji}x_i$",
+        corrected=r"the inner sum runs over the $d$ inputs, $\sum_{i=1}^{d}W_{ji}x_i$; "
+        r"read literally, Theorem 1 would fail for $d_1<d$",
         kind="typo",
         chapter="book/two_layer",
         label="errata-two-layer-eq2-sum",
+    ),
+    Erratum(
+        key="two-layer-existence",
+        paper=_Z,
+        section="3",
+        place="existence of a global minimum of Eq. (2)",
+        printed="assumed in Section 3, proved for every depth in Proposition 1",
+        corrected=r"holds for $\gamma_u,\gamma_w>0$: $L\ge\gamma_{\min}\|\theta\|^2$, "
+        r"every minimiser in the ball $\|\theta\|^2\le\mathbb E[y^2]/\gamma_{\min}$; "
+        r"with $\gamma_u=0$ the infimum is not attained",
+        kind="holds",
+        chapter="book/two_layer",
+        label="holds-two-layer-existence",
+    ),
+    Erratum(
+        key="two-layer-lemma1",
+        paper=_Z,
+        section="3.1",
+        place="Lemma 1",
+        printed=r"$U_j^2=\frac{\gamma_w}{\gamma_u}\sum_iW_{ji}^2$ "
+        "at the global minimum",
+        corrected="holds at every critical point (SymPy); met by gradient descent "
+        "and by the brute-force minimisers",
+        kind="holds",
+        chapter="book/two_layer",
+        label="holds-two-layer-lemma1",
+    ),
+    Erratum(
+        key="two-layer-lemma2",
+        paper=_Z,
+        section="3.1",
+        place="Lemma 2, Eq. (3)",
+        printed=r"$U_i^2=U_j^2$ and $U_iW_{i:}=U_jW_{j:}$ at the global minimum",
+        corrected=r"holds for $\sigma^2>0$ (fails for $\sigma^2=0$); the averaging "
+        "move lowers the exact loss by the predicted amount",
+        kind="holds",
+        chapter="book/two_layer",
+        label="holds-two-layer-lemma2",
+    ),
+    Erratum(
+        key="two-layer-theorem1",
+        paper=_Z,
+        section="3.1",
+        place="Theorem 1, Eqs. (4)–(6)",
+        printed=r"origin iff $\|\mathbb E[xy]\|^2\le\gamma_u\gamma_w$; otherwise "
+        r"$U=b\mathbf r$, $W=\mathbf r\,\mathbb E[xy]^\top b\,[\dots]^{-1}$ with $b$ "
+        "from Eq. (6)",
+        corrected="holds: brute force over all weights reaches the same gain and the "
+        "predicted minimisers, also just below and just above the threshold",
+        kind="holds",
+        chapter="book/two_layer",
+        label="holds-two-layer-theorem1",
     ),
     Erratum(
         key="two-layer-threshold-strict",
@@ -172,17 +225,73 @@ ERRATA = (
         label="errata-two-layer-threshold-strict",
     ),
     Erratum(
+        key="two-layer-closed-form",
+        paper=_Z,
+        section="3.1",
+        place=r"text after Theorem 1: $b^*$ “generally not analytical by Galois "
+        "theory”",
+        printed=r"no closed form for $b^*$ in general; whitened data as the "
+        "special case",
+        corrected=r"holds, precisely: Eq. (6) has degree $2k$ in $b^2$, $k$ the "
+        r"number of eigenvalues of $A_0$ carrying signal; radicals for $k\le2$, "
+        r"Galois group $S_6$ for a $k=3$ instance",
+        kind="holds",
+        chapter="book/two_layer",
+        label="holds-two-layer-closed-form",
+    ),
+    Erratum(
+        key="two-layer-eq8",
+        paper=_Z,
+        section="3.2",
+        place="Eq. (8)",
+        printed=r"$b_*^2$ between $c/((\sigma^2+d_1)a_{\max})$ and "
+        r"$c/((\sigma^2+d_1)a_{\min})$",
+        corrected=r"holds on random instances with $\operatorname{cond}(A_0)$ up to "
+        r"$10^8$",
+        kind="holds",
+        chapter="book/two_layer",
+        label="holds-two-layer-eq8",
+    ),
+    Erratum(
         key="two-layer-lemma2-reg",
         paper=_Z,
         section="B.2",
         place="Eqs. (24)–(28), proof of Lemma 2",
-        printed=r"balanced parametrisation with weight decay "
+        printed=r"$U_i=b_i$, $W_{i:}=b_iw_i$, weight decay "
         r"$(\gamma_u+\gamma_w)\lVert b\rVert^2$",
-        corrected=r"holds only for $\gamma_u=\gamma_w$; in general "
-        r"$2\sqrt{\gamma_u\gamma_w}$ times the contributions",
+        corrected=r"balanced: $U_i=(\gamma_w/\gamma_u)^{1/4}b_i$, "
+        r"$W_{i:}=(\gamma_u/\gamma_w)^{1/4}b_iw_i$, weight decay "
+        r"$2\sqrt{\gamma_u\gamma_w}\lVert b\rVert^2$ (the printed one only for "
+        r"$\gamma_u=\gamma_w$)",
         kind="wrong",
         chapter="book/two_layer",
         label="errata-two-layer-lemma2-reg",
+    ),
+    Erratum(
+        key="two-layer-triangle",
+        paper=_Z,
+        section="B.2",
+        place="proof of Lemma 2, its last step",
+        printed=r"the triangle inequality is an equality only if "
+        r"$U_iW_{i:}=U_jW_{j:}$",
+        corrected="it is an equality for any two contributions pointing the same way; "
+        r"equal contributions follow from the noise term, which drops by "
+        r"$\frac{\sigma^2}{2}(p_i-p_j)^\top A_0(p_i-p_j)>0$",
+        kind="wrong",
+        chapter="book/two_layer",
+        label="errata-two-layer-triangle",
+    ),
+    Erratum(
+        key="two-layer-eq36",
+        paper=_Z,
+        section="B.3",
+        place="Eqs. (30)–(33), (36)",
+        printed=r"the reduced problem in $(b,v)$, its ridge solution, and the loss "
+        r"along $b$",
+        corrected="holds (SymPy, and the solver's weights have the ridge form)",
+        kind="holds",
+        chapter="book/two_layer",
+        label="holds-two-layer-eq36",
     ),
     Erratum(
         key="two-layer-eq37",
@@ -196,6 +305,17 @@ ERRATA = (
         label="errata-two-layer-eq37",
     ),
     Erratum(
+        key="two-layer-eq38",
+        paper=_Z,
+        section="B.4",
+        place="Eq. (38), proof of Proposition 1",
+        printed=r"“can be upper-bounded by”, before $\text{Eq. (9)}\ge\dots$",
+        corrected="lower-bounded (as the inequality says and the proof needs)",
+        kind="typo",
+        chapter="book/two_layer",
+        label="errata-two-layer-eq38",
+    ),
+    Erratum(
         key="two-layer-whitening",
         paper=_Z,
         section="C",
@@ -205,6 +325,32 @@ ERRATA = (
         kind="typo",
         chapter="book/two_layer",
         label="errata-two-layer-whitening",
+    ),
+    Erratum(
+        key="two-layer-eq104",
+        paper=_Z,
+        section="C",
+        place="Eq. (104)",
+        printed=r"$b_*^2=(\sqrt{\gamma_w/\gamma_u}\|\mathbb E[xy]\|-\gamma_w)/"
+        r"((\sigma^2+d_1)\sigma_x^2)$ for $A_0=\sigma_x^2I$",
+        corrected="holds: equals the solver's root and weights on random whitened "
+        "instances",
+        kind="holds",
+        chapter="book/two_layer",
+        label="holds-two-layer-eq104",
+    ),
+    Erratum(
+        key="two-layer-eq105-sign",
+        paper=_Z,
+        section="C",
+        place="Eq. (105)",
+        printed=r"$v=W_{i:}=\pm\sqrt{\cdots}\,\mathbb E[xy]/\|\mathbb E[xy]\|$, the "
+        "sign left free",
+        corrected=r"the sign of row $i$ is that of $U_i=b\mathbf r_i$; the opposite "
+        r"pairing raises the loss by $4d_1b^*v^\top\mathbb E[xy]$",
+        kind="typo",
+        chapter="book/two_layer",
+        label="errata-two-layer-eq105-sign",
     ),
     # --- Ziyin, Li & Meng (2022): networks of any depth (book/deep) ----------------
     Erratum(
