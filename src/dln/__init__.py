@@ -14,6 +14,7 @@ Architecture
     network_spec           -- validate and broadcast an architecture
 Loss
     expected_loss          -- exact expected loss over the noise, any depth (Eq. 9)
+    loss_gain              -- E[y^2] - L, the gain over the origin, without cancellation
     expected_loss_torch    -- the same formula in torch, differentiable
     end_to_end             -- noise-averaged linear map p, E_eps f(x) = p.x
     output_second_moment   -- Q_0 with E_eps f(x)^2 = x^T Q_0 x
@@ -33,6 +34,7 @@ Conditions and bounds (each names the paper's inequality and equation)
 Landscape
     gradient               -- exact gradient of the exact loss (autograd)
     hessian                -- exact Hessian of the exact loss (autograd)
+    newton_step            -- H^+ g and its decrement: distance to the nearby minimiser
     classify_critical_point -- minimum / strict saddle / degenerate at given weights
     classify_hessian       -- the same from a Hessian and a gradient norm
     CriticalPoint          -- the classification and the Hessian spectrum
@@ -162,12 +164,14 @@ from .landscape import (
     flatten_weights,
     gradient,
     hessian,
+    newton_step,
     unflatten_weights,
 )
 from .loss import (
     end_to_end,
     expected_loss,
     expected_loss_torch,
+    loss_gain,
     monte_carlo_loss,
     output_second_moment,
     sample_noise,
@@ -206,6 +210,7 @@ __all__ = [
     "NetworkSpec",
     "network_spec",
     "expected_loss",
+    "loss_gain",
     "expected_loss_torch",
     "end_to_end",
     "output_second_moment",
@@ -222,6 +227,7 @@ __all__ = [
     "two_layer_whitened_row",
     "gradient",
     "hessian",
+    "newton_step",
     "classify_critical_point",
     "classify_hessian",
     "CriticalPoint",

@@ -38,8 +38,14 @@ from .bias import (
     flatten_params,
     unflatten_params,
 )
-from .landscape import flatten_weights, gradient, hessian, unflatten_weights
-from .loss import expected_loss, loss_kernel
+from .landscape import (
+    flatten_weights,
+    gradient,
+    hessian,
+    newton_step,
+    unflatten_weights,
+)
+from .loss import expected_loss, loss_gain, loss_kernel
 from .network import network_spec
 from .stats import DataStats, as_stats
 from .training import check_init, init_weights, optimise_batched
@@ -65,6 +71,17 @@ class BruteForceResult:
         The exact loss after the Newton polish of each polished start (best first).
     lbfgs_rounds : int
         How many rounds of L-BFGS ran before every start stopped improving.
+    gain : float or None
+        ``E[y^2] - loss``, computed without forming ``E[y^2]`` (see
+        :func:`dln.loss_gain`): accurate even when the gain is far smaller than
+        ``E[y^2]``. ``None`` for :func:`minimize_exact_bias`.
+    newton_step : float or None
+        Length of the Newton step there (:func:`dln.newton_step`): where the Hessian is
+        positive definite, how far the weights are from the local minimiser they
+        converged to. ``None`` for :func:`minimize_exact_bias`.
+    newton_decrement : float or None
+        How much further the loss would drop at that minimiser, to leading order (0 at
+        an exact critical point). ``None`` for :func:`minimize_exact_bias`.
     biases : list or None
         The biases ``[beta_1, ..., beta_D, beta_u]`` of the minimiser
         (:func:`minimize_exact_bias`); ``None`` for a network without biases.
@@ -76,11 +93,15 @@ class BruteForceResult:
     start_losses: np.ndarray
     polished_losses: np.ndarray
     lbfgs_rounds: int
+    gain: float | None = None
+    newton_step: float | None = None
+    newton_decrement: float | None = None
     biases: list | None = None
 
     def __repr__(self) -> str:
+        gain = "" if self.gain is None else f"gain={self.gain:.6g}, "
         return (
-            f"BruteForceResult(loss={self.loss:.10g}, "
+            f"BruteForceResult(loss={self.loss:.10g}, {gain}"
             f"gradient_norm={self.gradient_norm:.2e}, "
             f"n_starts={self.start_losses.size}, lbfgs_rounds={self.lbfgs_rounds})"
         )
@@ -217,7 +238,10 @@ def minimize_exact(
     initialisations in rounds of 10 steps until no start's loss changes by more than
     ``rtol`` relatively between rounds (or ``max_rounds`` rounds), then polishes the
     ``polish_top`` best starts with trust-region Newton (scipy's ``trust-exact`` with
-    the exact gradient and Hessian) and returns the lowest.
+    the exact gradient and Hessian) and returns the lowest. The polish minimises ``L -
+    E[y^2]`` (:func:`dln.loss_gain`, negated), which has the same minimisers as ``L``
+    but keeps its digits when ``E[y^2]`` is much larger than the gain over the origin
+    (ill-conditioned ``A0``, or a signal just above a threshold).
 
     Parameters
     ----------
@@ -281,10 +305,12 @@ def minimize_exact(
     params, start_losses, rounds = _lbfgs_rounds(init, batched_loss, max_rounds, rtol)
     like = [P[0] for P in params]
     kw = dict(gamma=gammas, sigma2=sigma2s)
+    # the polish minimises L - E[y^2] = -gain: the same minimiser, but the trust region
+    # compares function values at the precision of the terms that move
     candidates = _polish_best(
         [flatten_weights([P[k] for P in params]) for k in range(n_starts)],
-        start_losses,
-        lambda th: expected_loss(unflatten_weights(th, like), stats, **kw),
+        start_losses - stats.Ey2,
+        lambda th: -loss_gain(unflatten_weights(th, like), stats, **kw),
         lambda th: gradient(unflatten_weights(th, like), stats, **kw),
         lambda th: hessian(unflatten_weights(th, like), stats, **kw),
         polish,
@@ -292,16 +318,25 @@ def minimize_exact(
         gtol,
         max_newton,
     )
-    best_loss, theta = candidates[0]
+    minus_gain, theta = candidates[0]
     best = unflatten_weights(theta, like)
     g = gradient(best, stats, **kw)
+    step, decrement = newton_step(best, stats, **kw)
     return BruteForceResult(
         weights=[np.array(W) for W in best],
-        loss=float(best_loss),
+        loss=expected_loss(best, stats, **kw),
         gradient_norm=float(np.linalg.norm(g)),
         start_losses=start_losses,
-        polished_losses=np.array([c[0] for c in candidates]),
+        polished_losses=np.array(
+            [
+                expected_loss(unflatten_weights(c[1], like), stats, **kw)
+                for c in candidates
+            ]
+        ),
         lbfgs_rounds=rounds,
+        gain=0.0 - float(minus_gain),
+        newton_step=float(np.linalg.norm(step)),
+        newton_decrement=decrement,
     )
 
 

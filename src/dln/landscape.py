@@ -39,6 +39,7 @@ __all__ = [
     "unflatten_weights",
     "gradient",
     "hessian",
+    "newton_step",
     "CriticalPoint",
     "classify_hessian",
     "classify_critical_point",
@@ -191,6 +192,50 @@ def hessian(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2) -> np.ndarray:
     """
     f, theta = _setup(weights, A0, Exy, Ey2, gamma, sigma2)
     return autograd_hessian(f, theta)
+
+
+def newton_step(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2) -> tuple:
+    """The Newton step of the exact loss (paper Eq. 9) at ``weights``, and the decrement
+    it predicts.
+
+    With the exact gradient ``g`` and Hessian ``H`` (:func:`gradient`,
+    :func:`hessian`), the step is ``s = H^+ g`` (pseudo-inverse) and the decrement
+    ``g.s / 2``. Where ``H`` is positive definite, ``weights - s`` is the minimiser of
+    the local quadratic model: ``||s||`` estimates the distance from ``weights`` to the
+    local minimiser they approach, and the decrement how much lower the loss is there,
+    both to leading order. At a saddle or a degenerate point these are only the
+    quantities of the model (classify the point with :func:`classify_critical_point`).
+
+    Parameters
+    ----------
+    weights : list of arrays
+        ``[W_1, ..., W_D, U]`` as in :func:`dln.expected_loss`.
+    A0, Exy, Ey2 : data moments, or a :class:`dln.DataStats` as ``A0``
+    gamma, sigma2 : weight decays and noise variances, as in :func:`dln.expected_loss`
+
+    Returns
+    -------
+    (step, decrement) : (ndarray, float)
+        ``H^+ g`` in the order of :func:`flatten_weights`, and ``g.H^+ g / 2 >= 0``.
+
+    Raises
+    ------
+    ValueError
+        On inconsistent shapes, non-finite entries, or negative ``gamma`` / ``sigma2``.
+
+    Examples
+    --------
+    >>> import numpy as np, dln
+    >>> stats = dln.random_stats(2, seed=0, signal=1.0)
+    >>> sol = dln.global_minimum(stats, depth=1, width=2, gamma=0.1, sigma2=0.5)
+    >>> step, dec = dln.newton_step(sol.weights, stats, gamma=0.1, sigma2=0.5)
+    >>> bool(np.linalg.norm(step) < 1e-10 and dec < 1e-20)
+    True
+    """
+    g = gradient(weights, A0, Exy, Ey2, gamma=gamma, sigma2=sigma2)
+    H = hessian(weights, A0, Exy, Ey2, gamma=gamma, sigma2=sigma2)
+    step = np.linalg.lstsq(H, g, rcond=None)[0]
+    return step, float(abs(g @ step) / 2)
 
 
 @dataclass(frozen=True)
