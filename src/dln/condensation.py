@@ -746,8 +746,9 @@ class InvariantLines:
         ``g_p = 0`` to rounding.
     angles : ndarray, shape (n_lines,)
         Angle in ``[0, pi)`` of each invariant line.
-    orientations : ndarray, shape (n_orientations, 2)
-        Both unit vectors of each line (two per line), sorted by angle.
+    orientations : ndarray, shape (n_orientations, n_inputs)
+        Both unit vectors ``(u_1, u_2)`` of each line (two per line, ``n_inputs =
+        2``), sorted by angle.
     attracts : ndarray of int, shape (n_orientations,)
         ``+1`` where the orientation attracts neurons with ``a_j > 0`` (a local maximum
         of ``Phi`` on the unit circle), ``-1`` where it attracts neurons with ``a_j <
