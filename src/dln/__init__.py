@@ -79,6 +79,26 @@ Data sets (never downloaded)
     digits                 -- scikit-learn's bundled 8x8 digits, split
     load_cifar10           -- CIFAR-10 from a local folder (DLN_DATA), python format
     write_cifar10_standin  -- a tiny synthetic CIFAR-10 in the same format (tests)
+Condensation at small initialisation (Zhou et al. 2022)
+    multiplicity           -- multiplicity p of an activation at 0 (Definition 1), sympy
+    leading_order          -- p and sigma^(p)(0): sigma'(z) ~ c_p z^(p-1) (Eq. 7)
+    LeadingOrder           -- its result, with the coefficient c_p
+    activation_expr        -- sympy expression of a named activation
+    activation_functions   -- numpy sigma and sigma' of an activation
+    count_orientations     -- condensed orientations of a layer's input weights
+    cluster_orientations   -- the clustering behind it: labels, centres, lines
+    Orientations           -- its result
+    cosine_similarity      -- cosine similarities of input weights (Eq. 5)
+    order_by_cluster       -- neurons ordered by orientation, for heat maps
+    plot_similarity        -- heat map of cosine similarities, ordered by cluster
+    leading_order_field    -- leading-order velocity of an input weight (Eq. 7)
+    direction_field        -- the full velocity field of an input weight (Sec. 4.4)
+    invariant_lines        -- lines kept by the field, 1-d input (Eq. 9, Proposition 1)
+    InvariantLines         -- their form, roots, angles and attraction
+    initial_stage_end      -- where the loss first reaches 70% of its start (Sec. 3)
+    polynomial_fit_residual -- relative residual of a degree-d polynomial fit (Fig. 5)
+    gradient_flow          -- adaptive gradient flow of a two-layer network (Eq. 4)
+    FlowResult             -- its trajectory
 Scale
     current_scale          -- the experiment scale from DLN_SCALE
     by_scale               -- pick a value by scale (ci | default | full)
@@ -101,6 +121,27 @@ from .bias import (
     two_layer_bias_minimum,
 )
 from .bruteforce import BruteForceResult, minimize_exact, minimize_exact_bias
+from .condensation import (
+    FlowResult,
+    InvariantLines,
+    LeadingOrder,
+    Orientations,
+    activation_expr,
+    activation_functions,
+    cluster_orientations,
+    cosine_similarity,
+    count_orientations,
+    direction_field,
+    gradient_flow,
+    initial_stage_end,
+    invariant_lines,
+    leading_order,
+    leading_order_field,
+    multiplicity,
+    order_by_cluster,
+    plot_similarity,
+    polynomial_fit_residual,
+)
 from .conditions import (
     two_layer_b_bounds,
     two_layer_critical_signal,
@@ -230,4 +271,23 @@ __all__ = [
     "minimize_exact_bias",
     "BruteForceResult",
     "errata",
+    "multiplicity",
+    "leading_order",
+    "LeadingOrder",
+    "activation_expr",
+    "activation_functions",
+    "count_orientations",
+    "cluster_orientations",
+    "Orientations",
+    "cosine_similarity",
+    "order_by_cluster",
+    "plot_similarity",
+    "leading_order_field",
+    "direction_field",
+    "invariant_lines",
+    "InvariantLines",
+    "initial_stage_end",
+    "polynomial_fit_residual",
+    "gradient_flow",
+    "FlowResult",
 ]

@@ -116,6 +116,7 @@ class Erratum:
 
 
 _Z, _R = "ziyin2022exact", "branigan2021review"
+_C = "zhou2022condensation"
 
 ERRATA = (
     # --- Ziyin, Li & Meng (2022): the model (book/model) ----------------------------
@@ -695,6 +696,101 @@ ERRATA = (
         kind="typo",
         chapter="book/identity_matters",
         label="errata-identity-strong-value",
+    ),
+    # --- Zhou et al. (2022): condensation at small initialisation (book/condensation)
+    Erratum(
+        key="cond-multiplicity-examples",
+        paper=_C,
+        section="1",
+        place="Introduction and Remark 3.1",
+        printed=r"$\tanh$, sigmoid, softplus, GELU, Swish have multiplicity $p=1$; "
+        r"$x\tanh x$ and $x^2\tanh x$ have $p=2$ and $p=3$",
+        corrected="checked with one-sided limits and with Taylor series (sympy)",
+        kind="holds",
+        chapter="book/condensation",
+        label="errata-cond-multiplicity-examples",
+    ),
+    Erratum(
+        key="cond-fig5-initial-stage",
+        paper=_C,
+        section="4.4",
+        place="Figure 5 and Section 3 (initial stage)",
+        printed=r"the outputs at epoch 1000 are polynomials of degree $p$; every "
+        "experiment stays above 70% of its initial loss",
+        corrected=r"with the stated settings the $x^2\tanh x$ networks leave the "
+        r"initial stage after a few hundred epochs, and their degree-3 fit misses by "
+        "several percent at the last epoch",
+        kind="wrong",
+        chapter="book/condensation",
+        label="errata-cond-fig5-initial-stage",
+    ),
+    Erratum(
+        key="cond-fig6-lines",
+        paper=_C,
+        section="4.4",
+        place="Figure 6",
+        printed="with Adam the input weights condense on the stable lines of the "
+        r"direction field: one, two, three lines for $\tanh x$, $x\tanh x$, "
+        r"$x^2\tanh x$",
+        corrected=r"the numbers of lines hold for $x\tanh x$ and $x^2\tanh x$, but "
+        "the Adam orientations lie off the invariant lines; the neurons lie on them "
+        r"under gradient flow from a small initialisation; $\tanh$ neurons gather "
+        "only loosely while their leading-order field vanishes",
+        kind="missing hypothesis",
+        chapter="book/condensation",
+        label="errata-cond-fig6-lines",
+    ),
+    Erratum(
+        key="cond-eq7",
+        paper=_C,
+        section="5",
+        place="Eq. (7)",
+        printed=r"$\sigma'(z)\approx\sigma^{(p)}(0)z^{p-1}/(p-1)!$",
+        corrected=r"checked by sympy, with the remainder bound "
+        r"$|\sigma(z)-\tfrac{c_p}{p}z^p|\le|z|^{p+2}/3$ for the three activations",
+        kind="holds",
+        chapter="book/condensation",
+        label="errata-cond-eq7",
+    ),
+    Erratum(
+        key="cond-remark1-speed",
+        paper=_C,
+        section="5",
+        place="Remark 1",
+        printed="the orientation varies much more quickly than the amplitude",
+        corrected=r"only in absolute terms: $d\theta/d\log r=\varphi'/(p\varphi)$, "
+        r"independent of $\varepsilon$; orientations settle while the amplitude grows "
+        "by a large factor",
+        kind="wrong",
+        chapter="book/condensation",
+        label="errata-cond-remark1-speed",
+    ),
+    Erratum(
+        key="cond-prop1-degenerate",
+        paper=_C,
+        section="5",
+        place="Proposition 1",
+        printed=r"if $p=1$ or the input is one-dimensional, Eq. (9) has at most $2p$ "
+        "roots",
+        corrected=r"only if the leading-order field is not radial everywhere "
+        r"($\sum_ie_i\tilde x_i\ne0$ for $p=1$, $G\not\equiv0$ in one dimension); "
+        "otherwise every direction solves Eq. (9)",
+        kind="missing hypothesis",
+        chapter="book/condensation",
+        label="errata-cond-prop1-degenerate",
+    ),
+    Erratum(
+        key="cond-prop1-u2-zero",
+        paper=_C,
+        section="5",
+        place="Proof of Proposition 1, case 2",
+        printed=r"divide by $u_2$: at most $p$ roots $\hat u=u_1/u_2$",
+        corrected=r"the direction $u_2=0$ is missed by the division but the bound "
+        r"holds: it is invariant iff $\sum_ie_ix_i^{p-1}=0$, and then the equation in "
+        r"$\hat u$ has degree at most $p-1$",
+        kind="holds",
+        chapter="book/condensation",
+        label="errata-cond-prop1-u2-zero",
     ),
 )
 
