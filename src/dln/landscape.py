@@ -150,7 +150,9 @@ def hessian(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2) -> np.ndarray:
     flattened weights.
 
     Computed by torch autograd (reverse over reverse) in float64 and symmetrised (the
-    asymmetry removed is rounding only, of order 1e-15 of the largest entry).
+    asymmetry removed is rounding only, of order 1e-15 of the largest entry). Above 64
+    parameters the rows are computed in one vectorised pass (``vectorize=True``), which
+    gives the same matrix several times faster for deep networks.
 
     Parameters
     ----------
@@ -172,7 +174,8 @@ def hessian(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2) -> np.ndarray:
     import torch
 
     f, theta = _setup(weights, A0, Exy, Ey2, gamma, sigma2)
-    H = torch.autograd.functional.hessian(f, theta).detach().numpy()
+    H = torch.autograd.functional.hessian(f, theta, vectorize=theta.numel() > 64)
+    H = H.detach().numpy()
     return 0.5 * (H + H.T)
 
 
