@@ -810,18 +810,6 @@ ERRATA = (
     ),
     # --- Branigan & Velu (2021): Hardt & Ma (book/identity_matters) ----------------
     Erratum(
-        key="identity-example-families",
-        paper=_R,
-        section="1.3",
-        place="Example 1.3.1, the critical points",
-        printed=r"families $(a_1,a_2,b_1,(2-a_1b_1)/a_2)$ and $(a_1,0,2/a_1,b_2)$ "
-        r"for all real $a_1,a_2,b_1,b_2$",
-        corrected=r"the first family needs $a_2\ne0$, the second $a_1\ne0$",
-        kind="missing hypothesis",
-        chapter="book/identity_matters",
-        label="errata-identity-families",
-    ),
-    Erratum(
         key="identity-thm21",
         paper=_R,
         section="2.2",
