@@ -19,7 +19,12 @@ def _weights(rng, widths, d=3, scale=0.7):
 
 @pytest.mark.parametrize(
     "widths,gamma,sigma2",
-    [([2], 0.0, 0.0), ([2, 3], [0.1, 0.2, 0.05], [0.5, 1.0]), ([2, 2, 2], 0.01, 0.3)],
+    [
+        ([2], 0.0, 0.0),
+        ([2, 3], [0.1, 0.2, 0.05], [0.5, 1.0]),
+        ([2, 2, 2], 0.01, 0.3),
+        ([4] * 5, 0.01, 0.3),  # 80 parameters: the vectorised Hessian
+    ],
 )
 def test_gradient_and_hessian_match_finite_differences(widths, gamma, sigma2):
     rng = np.random.default_rng(len(widths))

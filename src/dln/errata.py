@@ -355,6 +355,71 @@ ERRATA = (
     ),
     # --- Ziyin, Li & Meng (2022): networks of any depth (book/deep) ----------------
     Erratum(
+        key="deep-existence",
+        paper=_Z,
+        section="4.1",
+        place="Proposition 1",
+        printed=r"for positive $\gamma_u,\gamma_1,\dots,\gamma_D$ a global minimum "
+        "of Eq. (9) exists",
+        corrected="holds: brute-force minimisers of depth 2-4 are strict local minima "
+        "at the solver's loss, inside the ball; with one weight decay zero the "
+        "infimum is not attained",
+        kind="holds",
+        chapter="book/deep",
+        label="holds-deep-existence",
+    ),
+    Erratum(
+        key="deep-structure",
+        paper=_Z,
+        section="4.1",
+        place="Theorem 2",
+        printed="every global minimum is rank one with sign vectors and a "
+        "ridge-regression input row (Eq. 10)",
+        corrected=r"holds under the standing assumption $\sigma_i^2>0$ of Eq. (9): "
+        "brute-force minimisers of depth 2-4 have the form; with one noiseless "
+        "layer, rotated global minima without it exist",
+        kind="holds",
+        chapter="book/deep",
+        label="holds-deep-structure",
+    ),
+    Erratum(
+        key="deep-eq10-constants",
+        paper=_Z,
+        section="4.1",
+        place="Eq. (10)",
+        printed=r"one $\sigma^2$ in $(\sigma^2+d_1)$ and $s^2$, and a weight decay "
+        r"$\gamma_w$",
+        corrected=r"$\sigma_1^2$ in $(\sigma_1^2+d_1)$, $\sigma_i^2$ inside $s^2$, and "
+        r"$\gamma_1$: the loss has one noise level and weight decay per layer",
+        kind="typo",
+        chapter="book/deep",
+        label="errata-deep-eq10-constants",
+    ),
+    Erratum(
+        key="deep-eq11",
+        paper=_Z,
+        section="4.1",
+        place="Eq. (11)",
+        printed=r"$\gamma_{k+1}d_{k+1}b_{k+1}^2=\gamma_kd_{k-1}b_k^2$",
+        corrected=r"holds at the brute-force minimiser, with $d_0=d$, "
+        r"$d_{D+1}=1$ and $\gamma_{D+1}=\gamma_u$",
+        kind="holds",
+        chapter="book/deep",
+        label="holds-deep-eq11",
+    ),
+    Erratum(
+        key="deep-d0-clash",
+        paper=_Z,
+        section="4.1",
+        place="Eq. (11) and Proposition 3 onwards",
+        printed=r"$d_0$ is the input dimension in Eq. (11) and the common hidden width "
+        "from Proposition 3 on",
+        corrected=r"Eq. (11) needs $d_0=d$; the common width needs its own symbol",
+        kind="typo",
+        chapter="book/deep",
+        label="errata-deep-d0",
+    ),
+    Erratum(
         key="deep-c0",
         paper=_Z,
         section="4.1",
@@ -378,6 +443,31 @@ ERRATA = (
         label="errata-deep-eq13",
     ),
     Erratum(
+        key="deep-landscape",
+        paper=_Z,
+        section="4.1",
+        place="text after Definition 1 and Proposition 2; Section 4.2",
+        printed=r"for $D=1$ the origin is a saddle or the global minimum; for "
+        r"$D\ge2$ it is a local minimum, and there can be more than one local minimum",
+        corrected="holds for the full loss: Hessians at the origin and at every root "
+        "of the scalar equation (barriers strict saddles, wells strict minima), "
+        "including cases with two wells",
+        kind="holds",
+        chapter="book/deep",
+        label="holds-deep-landscape",
+    ),
+    Erratum(
+        key="deep-eq17",
+        paper=_Z,
+        section="4.2",
+        place="Eq. (17)",
+        printed=r"$[d_0^D(\sigma^2+d_0)^Db^{2D}A_0+\gamma]^{-1}$",
+        corrected=r"$+\gamma I$",
+        kind="typo",
+        chapter="book/deep",
+        label="errata-deep-eq17",
+    ),
+    Erratum(
         key="deep-radius",
         paper=_Z,
         section="B.4",
@@ -387,6 +477,54 @@ ERRATA = (
         kind="wrong",
         chapter="book/deep",
         label="errata-deep-radius",
+    ),
+    Erratum(
+        key="deep-eta-moments",
+        paper=_Z,
+        section="B.5",
+        place=r"proof of Proposition 4, the moments of $\eta$",
+        printed=r"$\mathbb E[\eta]=\prod_{i\ge2}d_i$, "
+        r"$\mathbb E[\eta^2]=\prod_{i\ge2}d_i(\sigma_i^2+d_i)$",
+        corrected="holds: sympy for depths 2 and 3, and Monte Carlo with dropout",
+        kind="holds",
+        chapter="book/deep",
+        label="holds-deep-eta",
+    ),
+    Erratum(
+        key="deep-eq45",
+        paper=_Z,
+        section="B.5",
+        place="text after Eq. (45)",
+        printed=r"trivial if $\mathbb E[xy]\le\gamma_2\gamma_1/(b_3^2\cdots b_u^2"
+        r"\prod_{i=3}^Dd_i)$ (a vector against a scalar)",
+        corrected=r"$\|\mathbb E[xy]\|^2\le\gamma_1\gamma_2/(b_3^2\cdots b_u^2\,d_2"
+        r"\prod_{i=3}^Dd_i^2)$",
+        kind="wrong",
+        chapter="book/deep",
+        label="errata-deep-eq45",
+    ),
+    Erratum(
+        key="deep-eq46",
+        paper=_Z,
+        section="B.5",
+        place="Eq. (46)",
+        printed=r"$(b_2^*)^2d_3^2\cdots d_D^2b_u^2s^2$",
+        corrected=r"$(b_2^*)^2b_3^2\cdots b_D^2b_u^2s^2$, as in Eq. (10)",
+        kind="typo",
+        chapter="book/deep",
+        label="errata-deep-eq46",
+    ),
+    Erratum(
+        key="deep-balance-lemma",
+        paper=_Z,
+        section="B.6",
+        place="Lemma 3, Eq. (48)",
+        printed=r"$\gamma_{k+1}\|W^{k+1}\|^2=\gamma_k\|W^k\|^2$ at any global minimum",
+        corrected="holds, at every stationary point: brute-force minimisers of "
+        "depth 2-4 are balanced to the bound their gradient sets",
+        kind="holds",
+        chapter="book/deep",
+        label="holds-deep-balance",
     ),
     Erratum(
         key="deep-balance-scale",
@@ -673,6 +811,61 @@ ERRATA = (
     ),
     # --- Branigan & Velu (2021): Hardt & Ma (book/identity_matters) ----------------
     Erratum(
+        key="identity-thm21",
+        paper=_R,
+        section="2.2",
+        place="Theorem 2.1",
+        printed=r"for $l\ge3\gamma$ and $\det R>0$ a global minimum has "
+        r"$\|A^\star\|\le(4\pi+3\gamma)/l$",
+        corrected=r"holds on the review's first example at every depth $12\le l\le40$ "
+        r"(explicit factorisations); for $\det R<0$ the conclusion holds up to "
+        r"$l=23$ and fails from $l=24$",
+        kind="holds",
+        chapter="book/identity_matters",
+        label="holds-identity-thm21",
+    ),
+    Erratum(
+        key="identity-thm22",
+        paper=_R,
+        section="2.2",
+        place="Theorem 2.2",
+        printed=r"for $\tau<1$ every critical point in $\mathcal B_\tau$ is a global "
+        "minimum",
+        corrected=r"holds for zeros of the gradient, for any $A_0\succeq0$: a "
+        "numerical search finds only global minima inside the unit ball",
+        kind="holds",
+        chapter="book/identity_matters",
+        label="holds-identity-thm22",
+    ),
+    Erratum(
+        key="identity-restricted",
+        paper=_R,
+        section="2.2",
+        place="statement of Theorem 2.2",
+        printed=r"any critical point of $f$ restricted to the domain "
+        r"$\mathcal B_\tau$ is a global minimum",
+        corrected=r"any critical point of $f$ (zero gradient) that lies in "
+        r"$\mathcal B_\tau$; a minimiser of $f$ over the ball on its boundary need not "
+        "be global",
+        kind="wrong",
+        chapter="book/identity_matters",
+        label="errata-identity-restricted",
+    ),
+    Erratum(
+        key="identity-proportional",
+        paper=_R,
+        section="2.2",
+        place="discussion of Theorem 2.1",
+        printed="the norm of the optimal solution is inversely proportional to the "
+        "number of layers",
+        corrected=r"Theorem 2.1 is an upper bound $(4\pi+3\gamma)/l$ on some global "
+        r"minimum; $l\|A^\star\|$ is not constant (41 at $l=1$, below 8.4 at $l=12$ "
+        r"on the review's example; 0 for $R=I$)",
+        kind="wrong",
+        chapter="book/identity_matters",
+        label="errata-identity-proportional",
+    ),
+    Erratum(
         key="identity-claim-hypothesis",
         paper=_R,
         section="2.3",
@@ -684,6 +877,41 @@ ERRATA = (
         kind="missing hypothesis",
         chapter="book/identity_matters",
         label="errata-identity-claim-hypothesis",
+    ),
+    Erratum(
+        key="identity-examples",
+        paper=_R,
+        section="2.3",
+        place="Counterexamples 2.3.1 and 2.3.2",
+        printed=r"singular values 40 and 2, $\gamma=\log40\approx3.69$, "
+        r"$\det R=\pm80$, $\|R-I\|=41>23.63\approx4\pi+3\gamma$",
+        corrected="holds: every value recomputed exactly",
+        kind="holds",
+        chapter="book/identity_matters",
+        label="holds-identity-examples",
+    ),
+    Erratum(
+        key="identity-strengthened",
+        paper=_R,
+        section="2.3",
+        place="Strengthened Theorem 2.1 ($l=1$)",
+        printed=r"$\gamma\le1/3$ implies $\|R-I\|\le e^{1/3}+1$",
+        corrected=r"holds, and is attained (by $R=-e^{1/3}I$, and with $\det R<0$)",
+        kind="holds",
+        chapter="book/identity_matters",
+        label="holds-identity-strengthened",
+    ),
+    Erratum(
+        key="identity-gamma-nonnegative",
+        paper=_R,
+        section="2.3",
+        place="proof of the strengthened Theorem 2.1",
+        printed=r"$\gamma>0$, so $e^{1/3}+1<4\pi<4\pi+3\gamma$",
+        corrected=r"$\gamma\ge0$ ($\gamma=0$ for orthogonal $R$); "
+        r"$e^{1/3}+1<4\pi\le4\pi+3\gamma$",
+        kind="typo",
+        chapter="book/identity_matters",
+        label="errata-identity-gamma-zero",
     ),
     Erratum(
         key="identity-strong-value",
