@@ -151,9 +151,28 @@ class ReducedProblem:
             + self._phi_offset
         )
 
+    def _pi_s(self, u):
+        """The weights ``pi_i`` of ``r^2`` (normalised) and ``s_i = tau / (a_i + tau)``
+        at each ``u``, as arrays with a trailing axis over the eigenvalues."""
+        u = np.asarray(u, dtype=float)
+        t = self._direct_t(u)
+        if t is not None:
+            a_n, e2_n = self._scaled[:2]
+            den = a_n + t
+            weights = e2_n / den**2
+            s = t / den
+        else:
+            u = u[..., None]
+            log_apt = np.logaddexp(self.log_a, u)  # log(a_i + tau)
+            log_terms = self.log_e2 - 2 * log_apt
+            # pi_i up to normalisation, <= 1
+            weights = np.exp(log_terms - np.max(log_terms, axis=-1, keepdims=True))
+            s = np.exp(u - log_apt)  # tau / (a_i + tau) in (0, 1]
+        return weights / np.sum(weights, axis=-1, keepdims=True), s
+
     def dphi(self, u):
-        """``d phi / du = (1 + 1/D) - 2 sum_i pi_i sigmoid(u - log a_i)``, ``pi_i`` the
-        weights of ``r^2``."""
+        """``d phi / du = (1 + 1/D) - 2 E_pi[s]``, with ``s_i = sigmoid(u - log a_i)``
+        and ``pi_i`` the weights of ``r^2``."""
         u = np.asarray(u, dtype=float)
         t = self._direct_t(u)
         if t is not None:
@@ -163,16 +182,16 @@ class ReducedProblem:
             return (1 + 1 / self.depth) - 2 * np.sum(
                 weights * (t / den), axis=-1
             ) / np.sum(weights, axis=-1)
-        u = u[..., None]
-        log_apt = np.logaddexp(self.log_a, u)  # log(a_i + tau)
-        log_terms = self.log_e2 - 2 * log_apt
-        weights = np.exp(
-            log_terms - np.max(log_terms, axis=-1, keepdims=True)
-        )  # pi_i up to normalisation, <= 1
-        sig = np.exp(u - log_apt)  # tau / (a_i + tau) in (0, 1]
-        return (1 + 1 / self.depth) - 2 * np.sum(weights * sig, axis=-1) / np.sum(
-            weights, axis=-1
-        )
+        pi, s = self._pi_s(u)
+        return (1 + 1 / self.depth) - 2 * np.sum(pi * s, axis=-1)
+
+    def d2phi(self, u):
+        """``d^2 phi / du^2 = 4 Var_pi(s) - 2 E_pi[s (1 - s)]``, which lies in ``[-1/2,
+        1]``."""
+        pi, s = self._pi_s(u)
+        m = np.sum(pi * s, axis=-1)
+        m2 = np.sum(pi * s * s, axis=-1)
+        return 4 * (m2 - m * m) - 2 * (m - m2)
 
     def log_b_of_u(self, u):
         """The output scale ``b`` of a root ``u = log tau``: ``tau = K b^{-2D}``."""
@@ -251,32 +270,93 @@ def _brent(f, lo, hi):
     )
 
 
+# Bounds on the derivatives of phi used to certify the root search (see
+# _cells_to_search); both are checked by differences in the property tests.
+_PHI3_BOUND = 8.0  # |phi'''| = |6 B - 2 A (1 + 4 E_pi[s])| <= 3 + 5
+_MAX_LEVEL = 4  # refinement levels of the critical-point search (cells ~ 0.05 / 64^4)
+
+
+def _cells_to_search(grid, dp, d2_lo, d2_hi):
+    """Which cells of ``grid`` may hold more zeros of ``phi'`` than its end values show.
+
+    ``dp`` is ``phi'`` on the grid; ``d2_lo``, ``d2_hi`` are ``phi''`` at the left and
+    right ends of every cell (only read where ``phi'`` changes sign; NaN elsewhere).
+    A cell is safe when it provably holds exactly as many zeros as sign changes:
+
+    * no sign change: a pair of zeros needs ``phi'`` to fall to 0 and rise back (or
+      rise and fall). As ``phi''`` lies in ``[-1/2, 1]``, falling from ``d > 0`` to 0
+      takes a distance ``>= 2 d`` and rising from ``-d`` takes ``>= d``, so a pair
+      needs ``2 d_lo + d_hi <= h`` (both positive) or ``|d_lo| + 2 |d_hi| <= h``;
+    * one sign change: three zeros need ``phi''`` to vanish in the cell. With
+      ``|phi'''| <= 8``, ``phi''`` keeps the sign of its end values if they agree and
+      ``|phi''(lo)| + |phi''(hi)| > 8 h``; then ``phi'`` is strictly monotone there.
+
+    Both tests carry a margin of 1.25. A cell with an exact zero of ``phi'`` at one end
+    only is searched too.
+
+    Returns
+    -------
+    (change, search) : boolean arrays over the cells
+        Where ``phi'`` changes sign, and which cells must be searched on a finer grid.
+    """
+    h = grid[1] - grid[0]
+    d_lo, d_hi = dp[:-1], dp[1:]
+    change = d_lo * d_hi < 0
+    zero_end = ((d_lo == 0) | (d_hi == 0)) & (d_lo != d_hi)
+    need = np.where(d_lo > 0, 2 * d_lo + d_hi, -d_lo - 2 * d_hi)
+    pair = ~change & ~zero_end & (need <= 1.25 * h)
+    # NaN (no sign change) compares False
+    monotone = (d2_lo * d2_hi > 0) & (
+        np.abs(d2_lo) + np.abs(d2_hi) > 1.25 * _PHI3_BOUND * h
+    )
+    return change, pair | (change & ~monotone) | zero_end
+
+
 def _critical_points(P: ReducedProblem, grid, dp, level: int = 0) -> list:
     """Points that split ``grid`` into pieces on which ``phi`` is monotone (every zero
     of ``phi'`` in the range).
 
-    A sign change of ``phi'`` between grid points is refined by Brent's method. A cell
-    without one can still hide a pair of zeros, but only if ``phi'`` is small at both
-    ends: ``phi'' = 4 Var_pi(s) - 2 E_pi[s (1 - s)]`` with ``s_i = sigmoid(u - log
-    a_i)`` lies in ``[-1/2, 1]``, so ``phi'`` cannot fall from ``d > 0`` to 0 in less
-    than ``2 d`` nor rise from ``-d`` in less than ``d``. Cells that pass this test
-    (with a margin of 1.25) are searched again on a 64 times finer grid, down to cells
-    of width ~1e-9, whose midpoint is then kept as a split point (a harmless extra
-    piece).
+    A cell in which ``phi'`` changes sign and provably has one zero (see
+    :func:`_cells_to_search`) is solved by Brent's method. Every other cell that could
+    hide zeros of ``phi'`` (a pair where no sign change shows, or three where one does)
+    is searched again on a 64 times finer grid, down to cells of width ~1e-9 after
+    ``_MAX_LEVEL`` levels; there its Brent zero (if any) and its midpoint are kept as
+    split points (a harmless extra piece). On such a cell ``phi`` varies by at most
+    ``|phi'| h <= h^2 ~ 1e-17``, below its rounding, so a root pair hidden there would
+    be a double root to working precision.
     """
-    h = grid[1] - grid[0]
     dphi = lambda u: float(P.dphi(u))  # noqa: E731
     out = list(grid[dp == 0])
-    d_lo, d_hi = dp[:-1], dp[1:]
-    change = d_lo * d_hi < 0
-    out.extend(_brent(dphi, grid[i], grid[i + 1]) for i in np.flatnonzero(change))
-    # phi'' lies in [-1/2, 1]: from a positive value phi' needs a distance >= 2 phi' to
-    # fall to 0 and >= phi' to rise back, so two hidden zeros need 2 d_lo + d_hi <= h
-    # (both > 0) or |d_lo| + 2 |d_hi| <= h (both < 0).
-    need = np.where(d_lo > 0, 2 * d_lo + d_hi, -d_lo - 2 * d_hi)
-    hidden = ~change & (d_lo != 0) & (d_hi != 0) & (need <= 1.25 * h)
-    for i in np.flatnonzero(hidden):
-        if level >= 4:
+    change = dp[:-1] * dp[1:] < 0
+    d2_lo = np.full(change.shape, np.nan)
+    d2_hi = np.full(change.shape, np.nan)
+    idx = np.flatnonzero(change)
+    if idx.size:
+        d2 = P.d2phi(np.concatenate((grid[idx], grid[idx + 1])))
+        d2_lo[idx], d2_hi[idx] = d2[: idx.size], d2[idx.size :]
+    change, search = _cells_to_search(grid, dp, d2_lo, d2_hi)
+    # A sign-change cell that the end values of phi'' do not certify is usually
+    # certified by phi'' on 8 sub-cells (one vectorised call instead of a finer search).
+    hard = np.flatnonzero(change & search)
+    if hard.size:
+        sub = np.linspace(grid[hard], grid[hard + 1], 9, axis=-1)
+        d2 = P.d2phi(sub)
+        ok = np.all(
+            (d2[:, :-1] * d2[:, 1:] > 0)
+            & (
+                np.abs(d2[:, :-1]) + np.abs(d2[:, 1:])
+                > 1.25 * _PHI3_BOUND * (sub[:, 1:] - sub[:, :-1])
+            ),
+            axis=-1,
+        )
+        search[hard[ok]] = False
+    out.extend(
+        _brent(dphi, grid[i], grid[i + 1]) for i in np.flatnonzero(change & ~search)
+    )
+    for i in np.flatnonzero(search):
+        if level >= _MAX_LEVEL:
+            if change[i]:
+                out.append(_brent(dphi, grid[i], grid[i + 1]))
             out.append(0.5 * (grid[i] + grid[i + 1]))
         else:
             fine = np.linspace(grid[i], grid[i + 1], 65)
@@ -288,12 +368,14 @@ def _nontrivial_log_taus(P: ReducedProblem) -> np.ndarray:
     """Every root ``u = log tau`` of ``phi``, descending in ``u`` (ascending in ``b``).
 
     Brackets: ``r(tau) <= r(0)`` and ``r(tau) <= ||E[xy]|| / tau`` bound ``phi`` above
-    by two lines, so roots lie in ``[u_L, u_R]`` where the lines cross zero. ``phi`` is
-    increasing for ``u < min log a_i`` and (for D >= 2) decreasing for ``u > max log a_i
-    + log((D+1)/(D-1))``; between, the critical points of ``phi`` are located on a grid
-    of step 0.05 and refined (see :func:`_critical_points`: a cell that could hide a
-    pair of critical points is searched on a finer grid), which splits the line into
-    monotone pieces, each holding at most one root.
+    by two lines, so roots lie in ``[u_L, u_R]`` where the lines cross zero; the outer
+    brackets ``u_L - 1`` and ``u_R + 1`` have ``phi <= -1/2`` (for D >= 2) whatever the
+    rounding. ``phi`` is increasing for ``u < min log a_i`` and (for D >= 2) decreasing
+    for ``u > max log a_i + log((D+1)/(D-1))``; between, the critical points of ``phi``
+    are located on a grid of step 0.05 and refined (see :func:`_critical_points`: a cell
+    that could hide a pair of critical points, or three where one shows, is searched on
+    a finer grid), which splits the line into monotone pieces, each holding at most one
+    root.
     """
     if P.log_a.size == 0:
         return np.empty(0)
@@ -326,7 +408,11 @@ def _nontrivial_log_taus(P: ReducedProblem) -> np.ndarray:
     # (one eigenvalue: exactly there) is seen as a sign change of phi'.
     w_lo = max(u_L, P.log_a.min() - 1.0)
     w_hi = min(u_R, P.log_a.max() + np.log((D + 1) / (D - 1)) + 1.0)
-    points = [u_L, u_R]
+    # phi <= slope (u - u_L) and phi <= (slope - 2) (u - u_R): a unit beyond the
+    # crossings phi <= -1/2 whatever the rounding. (At u_R itself phi is only about
+    # -4 a / tau below zero, which rounds to either sign when the weight decay is small:
+    # a barrier root just inside u_R was once missed.)
+    points = [u_L - 1.0, u_R + 1.0]
     if w_lo < w_hi:
         grid = np.linspace(
             w_lo, w_hi, max(3, int(np.ceil((w_hi - w_lo) / _GRID_STEP)) + 1)
