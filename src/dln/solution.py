@@ -28,8 +28,10 @@ and "Networks of any depth", following Theorems 1-2 and Lemma 3 of Ziyin, Li & M
 
 The equation is solved for ``u = log tau`` (no power of ``b`` is ever formed, so depth
 64 neither overflows nor underflows), every root is bracketed (see
-:func:`_nontrivial_log_taus`), and the global minimum is chosen by exact loss among all
-roots and ``b = 0``.
+:func:`_nontrivial_log_taus`), roots at an ill-conditioned ``A0 + tau I`` are refined
+against ``A0`` itself (see :func:`_refined_roots`), and the global minimum is chosen by
+its loss among all roots and ``b = 0``. "Closed form" means: exact up to the
+floating-point accuracy stated in :func:`global_minimum` (about 1e-15 relative).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from functools import cached_property
 import numpy as np
 from scipy.optimize import brentq
 
+from ._accurate import dot2, residual2
 from ._validation import finite_array
 from .network import NetworkSpec, network_spec
 from .stats import DataStats, as_stats
@@ -477,9 +480,93 @@ class Solution:
         return p
 
 
-def _weights_at(P: ReducedProblem, stats: DataStats, u: float) -> list:
+# Refinement (see _refined_roots): applied at a root whose system A0 + tau I has a
+# condition number above this; below it the eigendecomposition route alone is good to
+# about 5e-15 (its error is about eps times the condition number).
+_REFINE_COND = 10.0
+_REFINE_STEPS = 12
+
+
+def _refined_roots(P: ReducedProblem, stats: DataStats, us):
+    """Roots and ridge solutions refined against ``A0`` itself (iterative refinement
+    with residuals in twice the working precision).
+
+    The eigendecomposition ``A0 = Q diag(a) Q^T`` is backward stable: it is exact for
+    ``A0 + E`` with ``||E|| ~ d eps ||A0||``, so every quantity built from it, the root
+    ``u``, ``z = (A0 + tau I)^{-1} E[xy]``, the loss and the input layer, carries a
+    relative error of about ``eps * kappa``, ``kappa = a_max / (a_min + tau)``. At the
+    roots where ``kappa > _REFINE_COND`` (if ``A0`` is numerically nonsingular), the
+    root and ``z`` are improved together: each step computes the residual ``E[xy] - (A0
+    + tau I) z`` with error-free products (:func:`dln._accurate.residual2`), corrects
+    ``z`` through the eigendecomposition, and takes a Newton step on ``phi(u) = 2 log
+    ||z|| + (1 + 1/D) u + const``. Both converge by a factor of about ``eps * kappa``
+    per step, to the accuracy of the float64 data themselves while ``eps * kappa`` is
+    well below 1. A root whose Newton step exceeds 1e-2 (no longer a refinement) keeps
+    its bracketed value.
+
+    Returns
+    -------
+    (us, zs) : the roots, refined where it applies, and per root ``z`` (None where not
+    refined)
+    """
+    zs = [None] * len(us)
+    a, Q = stats.eigenvalues, stats.eigenvectors
+    if not us.size or a[0] <= 0:
+        return us, zs
+    sel = np.flatnonzero(a[-1] / (a[0] + np.exp(us)) > _REFINE_COND)
+    if not sel.size:
+        return us, zs
+    A0, Exy = stats.A0, stats.Exy
+    slope = 1 + 1 / P.depth
+    eps = np.finfo(float).eps
+
+    def solve(R, tau):
+        return Q @ ((Q.T @ R) / (a[:, None] + tau))
+
+    u = us[sel].copy()
+    tau = np.exp(u)
+    Z = solve(np.tile(Exy[:, None], (1, sel.size)), tau)
+    ok = np.ones(sel.size, dtype=bool)
+    active = ok.copy()
+    prev = np.full(sel.size, np.inf)
+    for _ in range(_REFINE_STEPS):
+        dZ = solve(residual2(A0, Z, tau, Exy), tau)
+        Z = Z + dZ
+        norm = np.linalg.norm(Z, axis=0)
+        du = -(2 * np.log(norm) + slope * u + P._phi_offset) / P.dphi(u)
+        bad = ~np.isfinite(du) | (np.abs(du) > 1e-2)
+        ok &= ~bad
+        small = np.linalg.norm(dZ, axis=0) <= 4 * eps * norm
+        stalled = (np.abs(du) <= 4 * eps * np.maximum(1.0, np.abs(u))) | (
+            np.abs(du) > prev / 2
+        )
+        active &= ok & ~(small & stalled)
+        if not active.any():
+            break
+        du = np.where(active, du, 0.0)
+        prev = np.abs(du)
+        # move to the new root estimates; first-order update of z along tau
+        tau_new = np.exp(u + du)
+        Z = Z - (tau_new - tau) * solve(Z, tau)
+        u, tau = u + du, tau_new
+    ok &= np.all(np.isfinite(Z), axis=0)
+    us = us.copy()
+    for j in np.flatnonzero(ok):
+        us[sel[j]], zs[sel[j]] = u[j], Z[:, j]
+    return us, zs
+
+
+def _gain_refined(P: ReducedProblem, stats: DataStats, u, z) -> float:
+    """``L - E[y^2] = D gamma_u d_D b^2 - alpha E[xy] . z`` with ``z`` refined and the
+    dot product in twice the working precision."""
+    b2 = np.exp(2 * P.log_b_of_u(u))
+    fit = np.exp(P.log_alpha) * dot2(stats.Exy, z)
+    return float(P.depth * P.spec.gamma_u * P.spec.widths[-1] * b2 - fit)
+
+
+def _weights_at(P: ReducedProblem, stats: DataStats, u: float, z=None) -> list:
     """The minimiser with all sign vectors +1 for the root ``u = log tau`` (paper Eq. 10
-    in the book's scalars)."""
+    in the book's scalars); ``z = (A0 + tau I)^{-1} E[xy]`` if refined."""
     spec, D = P.spec, P.depth
     widths = spec.widths
     log_b = float(P.log_b_of_u(u))
@@ -496,10 +583,11 @@ def _weights_at(P: ReducedProblem, stats: DataStats, u: float) -> list:
     weights[D] = np.full(dD, b)
     # w = B m (B^2 s A0 + gamma_1 d_1 I)^{-1} E[xy] = exp(log m - log B - log s) (A0 +
     # tau I)^{-1} E[xy]
-    a, e, Q = stats.eigenvalues, stats.exy_eigen, stats.eigenvectors
-    z_eig = np.where(e != 0, e / (a + np.exp(u)), 0.0)
+    if z is None:
+        a, e, Q = stats.eigenvalues, stats.exy_eigen, stats.eigenvectors
+        z = Q @ np.where(e != 0, e / (a + np.exp(u)), 0.0)
     log_B = D * log_b + P.log_B_offset
-    w = np.exp(P.log_m - log_B - P.log_s) * (Q @ z_eig)
+    w = np.exp(P.log_m - log_B - P.log_s) * z
     weights[0] = np.tile(w, (widths[0], 1))
     return weights
 
@@ -536,14 +624,50 @@ def global_minimum(A0, Exy=None, Ey2=None, *, depth, width, gamma, sigma2) -> So
     ValueError
         On invalid or inconsistent data moments, a weight decay that is not > 0, or
         malformed architecture.
+
+    Notes
+    -----
+    *Completeness.* Every root is bracketed: the critical points of the scalar equation
+    are located on a grid whose cells are certified by bounds on its second and third
+    derivatives (``phi''`` in ``[-1/2, 1]``, ``|phi'''| <= 8`` in ``u = log tau``) or
+    searched on finer grids down to width ~1e-9 in ``u``. Two roots closer than that
+    form a double root to working precision and may be reported as one or none. Tested
+    against a 30-digit mpmath scan of the equation (weight decays 1e-4 to 1e-10, depths
+    2-8).
+
+    *Accuracy.* The answer is that of the stored float64 moments. The eigendecomposition
+    of ``A0`` is exact only for a matrix within about ``d eps ||A0||`` of it, so by
+    itself it gives ``b*`` and the loss to a relative error of about ``eps * kappa``,
+    ``kappa = a_max / (a_min + tau*)`` (4e-3 in the loss at cond(A0) = 1e13). Where
+    ``kappa > 10`` and ``A0`` is numerically nonsingular, the roots and the input layer
+    are refined against ``A0`` itself (iterative refinement with residuals in twice the
+    working precision, ``O(d^2)`` per step, a few steps per root). Against a 50-digit
+    reference on rotated ``A0`` (d = 5, D = 1-3) the relative errors of ``b*``, the
+    loss and the gain ``L - E[y^2]`` are then below 5e-15 for every condition number
+    up to 1e13 (``benchmarks/accuracy_solver.py``). For a numerically singular ``A0``
+    there is no refinement, and the error is ``eps`` times ``a_max`` over the smallest
+    positive eigenvalue plus ``tau*``.
+
+    The exact gradient at the returned weights is not zero in float64: rounding the
+    exact minimiser to float64 leaves a gradient of about ``eps ||H|| ||W||``, which is
+    large when ``A0`` is ill-conditioned (the same order at the returned weights as at
+    the correctly rounded exact ones). If the moments themselves carry errors, the
+    minimiser moves by about ``kappa`` times their relative size: that is the
+    conditioning of the problem, not an error of the solver.
     """
     stats = as_stats(A0, Exy, Ey2)
     spec = network_spec(depth, width, gamma, sigma2)
     P = reduced_problem(stats, spec)
-    us = _nontrivial_log_taus(P)
+    us, zs = _refined_roots(P, stats, _nontrivial_log_taus(P))
     # Roots are ranked by their gain L - E[y^2], formed without E[y^2] (no cancellation
     # against it near a threshold); the origin has gain 0 and wins ties.
-    gains = np.concatenate(([0.0], P.gain_at_u(us))) if us.size else np.array([0.0])
+    gains = np.array(
+        [0.0]
+        + [
+            float(P.gain_at_u(u)) if z is None else _gain_refined(P, stats, u, z)
+            for u, z in zip(us, zs)
+        ]
+    )
     root_losses = stats.Ey2 + gains
     roots = (
         np.concatenate(([0.0], np.exp(P.log_b_of_u(us))))
@@ -559,7 +683,7 @@ def global_minimum(A0, Exy=None, Ey2=None, *, depth, width, gamma, sigma2) -> So
         weights.append(np.zeros(spec.widths[-1]))
         tau = np.inf
     else:
-        weights = _weights_at(P, stats, us[best - 1])
+        weights = _weights_at(P, stats, us[best - 1], zs[best - 1])
         tau = float(np.exp(us[best - 1]))
     for W in weights:
         W.setflags(write=False)
@@ -585,7 +709,8 @@ def profile_loss(
 
     ``L(b) = E[y^2] + D gamma_u d_D b^2 - alpha sum_i E[x'y]_i^2 / (a_i + K b^{-2D})``,
     and ``L(0) = E[y^2]``. Its stationary points ``b > 0`` are the nontrivial roots of
-    :func:`global_minimum`.
+    :func:`global_minimum`. Evaluated in the eigenbasis of ``A0`` without refinement:
+    relative error about ``eps a_max / (a_min + tau)`` (see :func:`global_minimum`).
     """
     stats = as_stats(A0, Exy, Ey2)
     spec = network_spec(depth, width, gamma, sigma2)
