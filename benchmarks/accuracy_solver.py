@@ -90,13 +90,13 @@ def main():
             for D in (1, 2, 3):
                 arch = dict(depth=D, width=3, gamma=1e-3, sigma2=0.3)
                 for refine in (True, False):
-                    solution._REFINE_COND = 10.0 if refine else np.inf
+                    solution._REFINE_COND = 100.0 if refine else np.inf
                     sol = dln.global_minimum(stats, **arch)
                     ref = reference(stats, arch, sol)
                     worst[refine] = np.maximum(worst[refine], errors(sol, ref))
                 if not sol.is_trivial:
                     ek = max(ek, EPS * stats.a_max / (stats.a_min + sol.tau))
-        solution._REFINE_COND = 10.0
+        solution._REFINE_COND = 100.0
         r, u = worst[True], worst[False]
         print(
             f"{10.0**log_c:9.0e} | {ek:9.1e} | {r[0]:8.1e} {r[1]:8.1e} {r[2]:8.1e}"
