@@ -17,6 +17,10 @@ import nbformat
 
 BOOK = Path(__file__).parent / "book"
 
+# Notebooks that a reader generated from the chapters (``jupytext --to ipynb``) are
+# copies: never collect them (the chapter's .md is the test), nor checkpoints.
+collect_ignore_glob = ["book/*.ipynb", "**/.ipynb_checkpoints/*"]
+
 # Chapters run at the test scale; set before any kernel starts (kernels inherit the
 # environment).
 os.environ.setdefault("DLN_SCALE", "ci")

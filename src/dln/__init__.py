@@ -1,64 +1,64 @@
-"""dln -- exact solutions of stochastic deep linear networks with weight decay, the
+"""dln: exact solutions of stochastic deep linear networks with weight decay, the
 package behind the book.
 
-Catalogue of public names (weight lists are always ``[W_1, ..., W_D, U]``, input layer
-first):
+Catalogue of public names, one line each (weight lists are always
+``[W_1, ..., W_D, U]``, input layer first):
 
 Data
-    DataStats        -- validated moments ``A0 = E[xx^T]``, ``E[xy]``, ``E[y^2]`` and
-                     the eigenbasis of ``A0``
-    data_stats       -- the empirical moments of a sample ``(X, y)``
-    random_stats     -- random consistent moments with a prescribed spectrum and signal
-                     strength
+    DataStats              -- validated moments A0 = E[xx^T], E[xy], E[y^2]; eigenbasis
+    data_stats             -- the empirical moments of a sample (X, y)
+    random_stats           -- random consistent moments with a given spectrum and signal
 Architecture
-    NetworkSpec, network_spec -- depth, widths, weight decays ``[gamma_1..gamma_D,
-    gamma_u]``, noise variances
+    NetworkSpec            -- depth, widths, weight decays, noise variances
+    network_spec           -- validate and broadcast an architecture
 Loss
-    expected_loss         -- exact expected loss over the noise, any weights, any depth
-                          (paper Eq. 9)
-    expected_loss_torch   -- the same formula in torch, differentiable
-    end_to_end            -- noise-averaged linear map ``p`` (``E_eps f(x) = p.x``)
-    output_second_moment  -- ``Q_0`` with ``E_eps f(x)^2 = x^T Q_0 x``
-    monte_carlo_loss      -- sampled estimate with standard error (only to check
-                          ``expected_loss``)
-    sample_noise          -- multiplicative noise with mean 1 and variance sigma^2
-                          (gaussian or dropout)
+    expected_loss          -- exact expected loss over the noise, any depth (Eq. 9)
+    expected_loss_torch    -- the same formula in torch, differentiable
+    end_to_end             -- noise-averaged linear map p, E_eps f(x) = p.x
+    output_second_moment   -- Q_0 with E_eps f(x)^2 = x^T Q_0 x
+    monte_carlo_loss       -- sampled estimate with standard error (checks only)
+    sample_noise           -- multiplicative noise, mean 1, variance sigma^2
 Solution
-    global_minimum   -- the global minimum in closed form up to one scalar (Theorems
-                     1-2), all roots found
-    Solution         -- its result: loss, is_trivial, weights, b, roots, root_losses,
-                     tau
-    profile_loss     -- the loss along the output scale ``b`` (the reduced loss)
+    global_minimum         -- the global minimum up to one scalar, every root found
+    Solution               -- its result: loss, is_trivial, weights, b, roots, tau
+    profile_loss           -- the loss along the output scale b (the reduced loss)
 Conditions and bounds (each names the paper's inequality and equation)
-    two_layer_critical_signal, two_layer_is_trivial -- the threshold ``||E[xy]||^2 <=
-    gamma_u gamma_w`` (Thm 1, Eq. 4) two_layer_curvature_at_origin -- ``L''(0)`` of the
-    two-layer reduced loss (Eq. 37, sign corrected) two_layer_b_bounds   -- bounds on
-    ``b*`` from the extreme eigenvalues of ``A0`` (Eq. 8) two_layer_whitened_b,
-    two_layer_whitened_row -- closed form for ``A0 = sigma_x^2 I`` (App. C, Eqs.
-    104-105)
+    two_layer_critical_signal     -- sqrt(gamma_u gamma_w), the threshold of Eq. 4
+    two_layer_is_trivial          -- whether ||E[xy]||^2 <= gamma_u gamma_w (Eq. 4)
+    two_layer_curvature_at_origin -- L''(0) of the reduced loss (Eq. 37, corrected)
+    two_layer_b_bounds            -- bounds on b* from the spectrum of A0 (Eq. 8)
+    two_layer_whitened_b          -- closed-form b* for A0 = sigma_x^2 I (Eq. 104)
+    two_layer_whitened_row        -- closed-form rows of W for whitened data (Eq. 105)
 Landscape
-    gradient, hessian     -- exact gradient and Hessian of the exact loss on the
-    flattened weights (torch autograd) classify_critical_point, classify_hessian,
-    CriticalPoint -- minimum / strict saddle / degenerate by Hessian spectrum
-    flatten_weights, unflatten_weights -- ``[W_1, ..., W_D, U]`` <-> one parameter
-    vector
+    gradient               -- exact gradient of the exact loss (autograd)
+    hessian                -- exact Hessian of the exact loss (autograd)
+    classify_critical_point -- minimum / strict saddle / degenerate at given weights
+    classify_hessian       -- the same from a Hessian and a gradient norm
+    CriticalPoint          -- the classification and the Hessian spectrum
+    flatten_weights        -- [W_1, ..., W_D, U] to one parameter vector
+    unflatten_weights      -- one parameter vector back to a weight list
+Brute force
+    minimize_exact         -- multi-start L-BFGS + Newton polish on the exact loss
+    BruteForceResult       -- its result: weights, loss, gradient norm, start losses
 Training (many networks at once, CPU or CUDA)
-    train_exact      -- gradient descent / Adam / L-BFGS on the exact loss, batched over
-                     initialisations
-    train_sampled    -- minibatch SGD with real dropout or Gaussian noise draws, batched
-    init_weights     -- seeded Gaussian initialisation with a scale (1 = Kaiming/LeCun)
-    TrainResult      -- final weights, exact losses and loss history
+    train_exact            -- GD / Adam / L-BFGS on the exact loss, batched
+    train_sampled          -- minibatch SGD with sampled dropout or Gaussian noise
+    init_weights           -- seeded Gaussian initialisation (scale 1 = Kaiming/LeCun)
+    TrainResult            -- final weights, exact losses and loss history
 Scale
-    current_scale, by_scale, SCALES -- the experiment scale from ``DLN_SCALE`` (ci |
-    default | full)
+    current_scale          -- the experiment scale from DLN_SCALE
+    by_scale               -- pick a value by scale (ci | default | full)
+    SCALES                 -- the three scales
 Plotting
-    use_house_style, PALETTE -- one figure style for the whole book
-Experiments (submodule ``dln.experiments``)
-    experiment, run_experiment, save_results, load_results, provenance -- register
-    ``f(scale) -> arrays``, run it and save the result with its provenance; ``python -m
-    dln.experiments NAME --scale full``
+    use_house_style        -- one figure style for the whole book
+    PALETTE                -- the colour-blind-safe palette
+Submodules
+    errata                 -- the registry of what the papers print and what holds
+    experiments            -- registered experiments, runner, results with provenance
 """
 
+from . import errata
+from .bruteforce import BruteForceResult, minimize_exact
 from .conditions import (
     two_layer_b_bounds,
     two_layer_critical_signal,
@@ -130,4 +130,7 @@ __all__ = [
     "SCALES",
     "use_house_style",
     "PALETTE",
+    "minimize_exact",
+    "BruteForceResult",
+    "errata",
 ]

@@ -7,6 +7,14 @@ import numbers
 
 import numpy as np
 
+__all__ = [
+    "finite_array",
+    "finite_scalar",
+    "positive_scalar",
+    "positive_int",
+    "per_layer",
+]
+
 
 def finite_array(value, name: str, ndim: int | None = None) -> np.ndarray:
     """Return ``value`` as a float64 array, or raise if it is not numeric, finite and of

@@ -28,6 +28,15 @@ import numpy as np
 from ._validation import positive_int, positive_scalar
 from .stats import DataStats, as_stats
 
+__all__ = [
+    "two_layer_critical_signal",
+    "two_layer_is_trivial",
+    "two_layer_curvature_at_origin",
+    "two_layer_b_bounds",
+    "two_layer_whitened_b",
+    "two_layer_whitened_row",
+]
+
 # Relative tolerance for "A0 is a multiple of the identity" in the whitened closed form.
 _WHITENED_RTOL = 1e-9
 

@@ -26,6 +26,17 @@ import numpy as np
 
 from .scale import SCALES, current_scale
 
+__all__ = [
+    "experiment",
+    "registered_experiments",
+    "provenance",
+    "save_results",
+    "load_results",
+    "run_experiment",
+    "main",
+    "RESULTS_DIR",
+]
+
 _REGISTRY: dict = {}
 RESULTS_DIR = Path(__file__).resolve().parents[2] / "results"
 

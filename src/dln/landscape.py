@@ -30,9 +30,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import finite_array, positive_scalar
-from .loss import _loss
+from .loss import loss_kernel
 from .network import check_weights, infer_widths, network_spec
 from .stats import as_stats
+
+__all__ = [
+    "flatten_weights",
+    "unflatten_weights",
+    "gradient",
+    "hessian",
+    "CriticalPoint",
+    "classify_hessian",
+    "classify_critical_point",
+    "KINDS",
+]
 
 KINDS = ("minimum", "strict saddle", "degenerate", "not critical")
 
@@ -98,7 +109,7 @@ def _setup(weights, A0, Exy, Ey2, gamma, sigma2):
     def loss_of_flat(theta):
         parts = torch.split(theta, sizes)
         params = [P.reshape(s) for P, s in zip(parts, shapes)]
-        return _loss(params, A0t, Exyt, stats.Ey2, spec.gammas, spec.sigma2s, eye)
+        return loss_kernel(params, A0t, Exyt, stats.Ey2, spec.gammas, spec.sigma2s, eye)
 
     theta = torch.tensor(np.concatenate([W.ravel() for W in ws]), dtype=torch.float64)
     return loss_of_flat, theta

@@ -22,28 +22,49 @@ from ._validation import finite_array, positive_int
 from .network import check_weights, infer_widths, network_spec
 from .stats import as_stats
 
+__all__ = [
+    "expected_loss",
+    "expected_loss_torch",
+    "end_to_end",
+    "output_second_moment",
+    "monte_carlo_loss",
+    "sample_noise",
+    "NOISE_KINDS",
+    "loss_kernel",
+    "moments_kernel",
+]
 
-def _moments(weights, sigma2s, eye):
+
+def moments_kernel(weights, sigma2s, eye):
     """End-to-end vector ``p`` and noise-averaged second-moment matrix ``Q_0``.
 
-    Written once for numpy and torch, and for a leading batch axis (many networks at
-    once) or none.
+    The unvalidated kernel behind :func:`end_to_end` and :func:`output_second_moment`,
+    written once for numpy arrays and torch tensors, with a leading batch axis (many
+    networks at once) or none. ``eye(n)`` returns an identity of the array type.
+    Public within the package so that the batched training and the landscape modules
+    share one formula; it checks nothing (use :func:`expected_loss` for validated
+    input).
     """
     U = weights[-1]
     Q = U[..., :, None] * U[..., None, :]
     p = U
     for W, s2 in zip(reversed(weights[:-1]), reversed(sigma2s)):
-        Q = Q + s2 * (
-            Q * eye(Q.shape[-1])
-        )  # noise of this layer: add sigma^2 times the diagonal
+        # noise of this layer: add sigma^2 times the diagonal
+        Q = Q + s2 * (Q * eye(Q.shape[-1]))
         Wt = W.swapaxes(-1, -2)
         Q = Wt @ Q @ W
         p = (Wt @ p[..., None])[..., 0]
     return p, Q
 
 
-def _loss(weights, A0, Exy, Ey2, gammas, sigma2s, eye):
-    p, Q = _moments(weights, sigma2s, eye)
+def loss_kernel(weights, A0, Exy, Ey2, gammas, sigma2s, eye):
+    """The exact expected loss (paper Eq. 9) from the moments, unvalidated.
+
+    ``tr(Q_0 A0) - 2 p.E[xy] + E[y^2] + sum_i gamma_i ||W_i||^2 + gamma_u ||U||^2`` for
+    numpy arrays or torch tensors, batched over a leading axis or not (see
+    :func:`moments_kernel`). :func:`expected_loss` is the validated entry point.
+    """
+    p, Q = moments_kernel(weights, sigma2s, eye)
     data_term = (Q * A0).sum(axis=(-1, -2)) - 2 * (p * Exy).sum(axis=-1) + Ey2
     reg = gammas[-1] * (weights[-1] * weights[-1]).sum(axis=-1)
     for g, W in zip(gammas[:-1], weights[:-1]):
@@ -70,7 +91,7 @@ def output_second_moment(weights, sigma2) -> np.ndarray:
     widths = infer_widths(weights)
     spec = network_spec(len(widths), widths, 0.0, sigma2)
     ws = check_weights(weights, spec, np.shape(weights[0])[1])
-    return _moments(ws, spec.sigma2s, np.eye)[1]
+    return moments_kernel(ws, spec.sigma2s, np.eye)[1]
 
 
 def expected_loss(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2) -> float:
@@ -99,7 +120,9 @@ def expected_loss(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2) -> float:
     spec = network_spec(len(widths), widths, gamma, sigma2)
     ws = check_weights(weights, spec, stats.dim)
     return float(
-        _loss(ws, stats.A0, stats.Exy, stats.Ey2, spec.gammas, spec.sigma2s, np.eye)
+        loss_kernel(
+            ws, stats.A0, stats.Exy, stats.Ey2, spec.gammas, spec.sigma2s, np.eye
+        )
     )
 
 
@@ -127,7 +150,7 @@ def expected_loss_torch(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2):
         return torch.tensor(np.array(a), dtype=ref.dtype, device=ref.device)
 
     eye = lambda n: torch.eye(n, dtype=ref.dtype, device=ref.device)  # noqa: E731
-    return _loss(
+    return loss_kernel(
         list(weights),
         as_t(stats.A0),
         as_t(stats.Exy),

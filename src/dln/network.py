@@ -16,6 +16,13 @@ import numpy as np
 
 from ._validation import finite_array, per_layer, positive_int, positive_scalar
 
+__all__ = [
+    "NetworkSpec",
+    "network_spec",
+    "check_weights",
+    "infer_widths",
+]
+
 
 def _nonneg(value, name):
     return positive_scalar(value, name, allow_zero=True)

@@ -3,7 +3,7 @@ colour-blind-safe palette."""
 
 from __future__ import annotations
 
-import matplotlib as mpl
+__all__ = ["PALETTE", "use_house_style"]
 
 # Okabe & Ito's colour-blind-safe palette.
 PALETTE = (
@@ -21,6 +21,8 @@ PALETTE = (
 def use_house_style() -> None:
     """Set matplotlib defaults for every figure of the book (call once at the top of a
     chapter)."""
+    import matplotlib as mpl
+
     mpl.rcParams.update(
         {
             "figure.facecolor": "white",

@@ -13,6 +13,12 @@ from __future__ import annotations
 
 import os
 
+__all__ = [
+    "SCALES",
+    "current_scale",
+    "by_scale",
+]
+
 SCALES = ("ci", "default", "full")
 _ENV = "DLN_SCALE"
 

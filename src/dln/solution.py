@@ -47,6 +47,14 @@ from ._validation import finite_array
 from .network import NetworkSpec, network_spec
 from .stats import DataStats, as_stats
 
+__all__ = [
+    "global_minimum",
+    "Solution",
+    "profile_loss",
+    "ReducedProblem",
+    "reduced_problem",
+]
+
 
 def _logsumexp(x, axis=None, keepdims=False):
     """``log sum exp(x)`` along ``axis``, shifted by the maximum (scipy's version costs
@@ -470,6 +478,16 @@ class Solution:
     tau: float
     stats: DataStats = field(repr=False)
     spec: NetworkSpec = field(repr=False)
+
+    def __repr__(self) -> str:
+        """A short summary: loss, scalar and roots, not the weight arrays."""
+        roots = np.array2string(np.asarray(self.roots), precision=4, separator=", ")
+        widths = ", ".join(str(w) for w in self.spec.widths)
+        return (
+            f"Solution(depth={self.spec.depth}, widths=({widths}), "
+            f"loss={self.loss:.6g}, is_trivial={self.is_trivial}, b={self.b:.6g}, "
+            f"roots={roots})"
+        )
 
     @property
     def predictor(self) -> np.ndarray:

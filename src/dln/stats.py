@@ -16,6 +16,13 @@ import numpy as np
 
 from ._validation import finite_array, positive_int, positive_scalar
 
+__all__ = [
+    "DataStats",
+    "data_stats",
+    "as_stats",
+    "random_stats",
+]
+
 # Relative tolerance for the consistency of (A0, E[xy], E[y^2]) as moments of one
 # distribution.
 _CONSISTENCY_RTOL = 1e-6
@@ -136,8 +143,8 @@ class DataStats:
 
     @property
     def best_linear_loss(self) -> float:
-        """``E[y^2] - E[xy]^T A0^+ E[xy]``: the loss of the best unregularised linear
-        predictor (>= 0)."""
+        """The loss of the best unregularised linear predictor,
+        ``E[y^2] - E[xy]^T A0^+ E[xy] >= 0``."""
         a, e = self.eigenvalues, self.exy_eigen
         pos = a > 0
         return max(self.Ey2 - float(np.sum(e[pos] ** 2 / a[pos])), 0.0)

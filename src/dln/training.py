@@ -14,9 +14,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import finite_array, positive_int, positive_scalar
-from .loss import NOISE_KINDS, _loss
+from .loss import NOISE_KINDS, loss_kernel
 from .network import NetworkSpec, network_spec
 from .stats import as_stats, data_stats
+
+__all__ = [
+    "TrainResult",
+    "init_weights",
+    "train_exact",
+    "train_sampled",
+    "OPTIMIZERS",
+]
 
 OPTIMIZERS = ("gd", "adam", "lbfgs")
 
@@ -167,7 +175,7 @@ def _common(
     eye = lambda n: torch.eye(n, dtype=torch.float64, device=dev)  # noqa: E731
 
     def exact():
-        return _loss(params, A0, Exy, stats.Ey2, spec.gammas, spec.sigma2s, eye)
+        return loss_kernel(params, A0, Exy, stats.Ey2, spec.gammas, spec.sigma2s, eye)
 
     return spec, params, exact, dev, steps, lr
 

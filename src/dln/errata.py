@@ -1,0 +1,361 @@
+"""The one registry of what the papers print, what holds, and where the book proves it.
+
+Every entry names a place in a paper (an equation, a statement, a passage), what the
+paper prints there, what actually holds, the kind of discrepancy, and the label of the
+place in a chapter where a cell proves it. Results that the book checked and found to
+hold are entries too (kind ``holds``), so the errata page shows the coverage of the
+checks, not only the failures.
+
+The chapters and the errata page (``book/errata.md``) both read this registry: the page
+is generated from it, and the cell that proves an entry calls :func:`get` with its key,
+which fails if the entry is missing. A unit test checks that each entry's label stands
+in its chapter and is followed by a cell that calls :func:`get` with the entry's key.
+
+Examples
+--------
+>>> from dln import errata
+>>> errata.get("deep-c0").place
+'Eq. (12)'
+>>> errata.get("deep-c0").kind
+'wrong'
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+__all__ = [
+    "Erratum",
+    "ERRATA",
+    "PAPERS",
+    "KINDS",
+    "get",
+    "entries",
+    "markdown_table",
+    "summary_table",
+]
+
+PAPERS = {
+    "ziyin2022exact": "Exact Solutions of a Deep Linear Network",
+    "branigan2021review": "The review of Kawaguchi and of Hardt & Ma",
+    "zhou2022condensation": "Towards Understanding the Condensation of Neural Networks "
+    "at Initial Training",
+}
+"""The papers the book checks, by their bibliography key."""
+
+KINDS = ("wrong", "typo", "missing hypothesis", "holds")
+"""``wrong``: the printed statement or formula is false; ``typo``: a slip whose intent
+is clear and whose correction changes no conclusion; ``missing hypothesis``: true only
+under a condition the paper does not state; ``holds``: checked and true as printed."""
+
+_KEY = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Erratum:
+    """One checked place of a paper.
+
+    Attributes
+    ----------
+    key : str
+        Unique identifier, lower-case words joined by hyphens.
+    paper : str
+        Bibliography key of the paper, one of :data:`PAPERS`.
+    section : str
+        The paper's section (``"3.2"``, ``"B.4"``), used to order the entries.
+    place : str
+        The equation, statement or passage (``"Eq. (12)"``).
+    printed : str
+        What the paper prints (MyST Markdown, inline math allowed).
+    corrected : str
+        What holds (for ``holds`` entries: what was checked).
+    kind : str
+        One of :data:`KINDS`.
+    chapter : str
+        The chapter's document name (``"book/deep"``).
+    label : str
+        The MyST label, in that chapter, of the place whose cell proves the entry.
+    """
+
+    key: str
+    paper: str
+    section: str
+    place: str
+    printed: str
+    corrected: str
+    kind: str
+    chapter: str
+    label: str
+
+    def __post_init__(self):
+        if not _KEY.match(self.key):
+            raise ValueError(
+                f"erratum key must be lower-case-hyphenated; got {self.key!r}"
+            )
+        if self.paper not in PAPERS:
+            raise ValueError(
+                f"erratum {self.key!r}: paper must be one of {tuple(PAPERS)}; "
+                f"got {self.paper!r}"
+            )
+        if self.kind not in KINDS:
+            raise ValueError(
+                f"erratum {self.key!r}: kind must be one of {KINDS}; got {self.kind!r}"
+            )
+        if not self.chapter.startswith("book/"):
+            raise ValueError(
+                f"erratum {self.key!r}: chapter must be a document name like "
+                f"'book/deep'; got {self.chapter!r}"
+            )
+        for name in ("section", "place", "printed", "corrected", "label"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                raise ValueError(
+                    f"erratum {self.key!r}: {name} must be a non-empty string"
+                )
+
+
+_Z, _R = "ziyin2022exact", "branigan2021review"
+
+ERRATA = (
+    # --- Ziyin, Li & Meng (2022): the two-layer network (book/two_layer) -----------
+    Erratum(
+        key="two-layer-eq2-sum",
+        paper=_Z,
+        section="3",
+        place="Eq. (2)",
+        printed=r"inner sum $\sum_{i=1}^{d_1}W_{ji}x_i$",
+        corrected=r"the inner sum runs over the $d$ inputs, $\sum_{i=1}^{d}W_{ji}x_i$",
+        kind="typo",
+        chapter="book/two_layer",
+        label="errata-two-layer-eq2-sum",
+    ),
+    Erratum(
+        key="two-layer-threshold-strict",
+        paper=_Z,
+        section="3.1",
+        place="text after Theorem 1",
+        printed=r"nontrivial solution when $\|\mathbb E[xy]\|^2\ge\gamma_u\gamma_w$",
+        corrected=r"strict: $>$; at equality the origin is the unique global minimum",
+        kind="wrong",
+        chapter="book/two_layer",
+        label="errata-two-layer-threshold-strict",
+    ),
+    Erratum(
+        key="two-layer-lemma2-reg",
+        paper=_Z,
+        section="B.2",
+        place="Eqs. (24)–(28), proof of Lemma 2",
+        printed=r"balanced parametrisation with weight decay "
+        r"$(\gamma_u+\gamma_w)\lVert b\rVert^2$",
+        corrected=r"holds only for $\gamma_u=\gamma_w$; in general "
+        r"$2\sqrt{\gamma_u\gamma_w}$ times the contributions",
+        kind="wrong",
+        chapter="book/two_layer",
+        label="errata-two-layer-lemma2-reg",
+    ),
+    Erratum(
+        key="two-layer-eq37",
+        paper=_Z,
+        section="B.3",
+        place="Eq. (37)",
+        printed=r"$2d_1\|\mathbb E[xy]\|^2/\gamma_w+2\gamma_ud_1$ (never negative)",
+        corrected=r"$2d_1(\gamma_u-\|\mathbb E[xy]\|^2/\gamma_w)$",
+        kind="wrong",
+        chapter="book/two_layer",
+        label="errata-two-layer-eq37",
+    ),
+    Erratum(
+        key="two-layer-whitening",
+        paper=_Z,
+        section="C",
+        place="the whitening map",
+        printed=r"$x\to\sigma_x\sqrt{A_0^{-1}x}$",
+        corrected=r"$x\to\sigma_xA_0^{-1/2}x$",
+        kind="typo",
+        chapter="book/two_layer",
+        label="errata-two-layer-whitening",
+    ),
+    # --- Ziyin, Li & Meng (2022): networks of any depth (book/deep) ----------------
+    Erratum(
+        key="deep-c0",
+        paper=_Z,
+        section="4.1",
+        place="Eq. (12)",
+        printed=r"$c_0$ with the factor $\sqrt{d_1}$ under the root",
+        corrected=r"the factor is the product of all widths $\prod_{i=1}^Dd_i$; "
+        r"$c_0=\sqrt{d_0}$ for equal widths",
+        kind="wrong",
+        chapter="book/deep",
+        label="errata-deep-c0",
+    ),
+    Erratum(
+        key="deep-eq13",
+        paper=_Z,
+        section="4.1",
+        place="Eq. (13)",
+        printed=r"right-hand side $d_2b^2$",
+        corrected=r"$\frac{\gamma_2}{\gamma_1}d_2b^2$",
+        kind="wrong",
+        chapter="book/deep",
+        label="errata-deep-eq13",
+    ),
+    Erratum(
+        key="deep-radius",
+        paper=_Z,
+        section="B.4",
+        place="proof of Proposition 1",
+        printed=r"radius $\mathbb E[y^2]/\gamma_{\min}$",
+        corrected=r"radius $\sqrt{\mathbb E[y^2]/\gamma_{\min}}$",
+        kind="wrong",
+        chapter="book/deep",
+        label="errata-deep-radius",
+    ),
+    Erratum(
+        key="deep-balance-scale",
+        paper=_Z,
+        section="B.6",
+        place="proof of Lemma 3, the optimal rescaling",
+        printed=r"$a^4=\gamma_k/\gamma_{k+1}$ (the same matrix above and below)",
+        corrected=r"$a^4=\gamma_k\|W_k\|^2/(\gamma_{k+1}\|W_{k+1}\|^2)$",
+        kind="typo",
+        chapter="book/deep",
+        label="errata-deep-balance-scale",
+    ),
+    # --- Branigan & Velu (2021): Kawaguchi (book/no_bad_minima) ---------------------
+    Erratum(
+        key="nbm-family-eigenvalues",
+        paper=_R,
+        section="1.3",
+        place="Example 1.3.1",
+        printed="the nonzero Hessian eigenvalue of each of the two families of "
+        "critical points",
+        corrected="the two eigenvalues belong to the other family (swapped)",
+        kind="wrong",
+        chapter="book/no_bad_minima",
+        label="errata-nbm-family-eigenvalues",
+    ),
+    # --- Branigan & Velu (2021): Hardt & Ma (book/identity_matters) ----------------
+    Erratum(
+        key="identity-claim-hypothesis",
+        paper=_R,
+        section="2.3",
+        place="Claim 2.3.1",
+        printed=r"global minimum iff $(I+A_l)\cdots(I+A_1)=R$ when $x\ne0$ "
+        "with positive probability",
+        corrected=r"needs $A_0\succ0$; in general the global minima are the "
+        r"products $E$ with $(E-R)A_0=0$",
+        kind="missing hypothesis",
+        chapter="book/identity_matters",
+        label="errata-identity-claim-hypothesis",
+    ),
+    Erratum(
+        key="identity-strong-value",
+        paper=_R,
+        section="2.3",
+        place="strengthened bound for $l=1$",
+        printed=r"$e^{1/3}+1\approx1.91$",
+        corrected=rf"$e^{{1/3}}+1\approx{math.exp(1 / 3) + 1:.2f}$; "
+        r"the comparison with $4\pi$ still holds",
+        kind="typo",
+        chapter="book/identity_matters",
+        label="errata-identity-strong-value",
+    ),
+)
+
+
+def _check_registry(items) -> dict:
+    by_key, labels = {}, set()
+    for e in items:
+        if e.key in by_key:
+            raise ValueError(f"erratum key {e.key!r} is registered twice")
+        if e.label in labels:
+            raise ValueError(f"erratum label {e.label!r} is used twice")
+        by_key[e.key] = e
+        labels.add(e.label)
+    return by_key
+
+
+_BY_KEY = _check_registry(ERRATA)
+
+
+def get(key: str) -> Erratum:
+    """The registered entry ``key``; the proving cell of a chapter calls this.
+
+    Raises
+    ------
+    ValueError
+        If no entry has that key.
+    """
+    if key not in _BY_KEY:
+        raise ValueError(
+            f"no erratum {key!r} is registered in dln.errata.ERRATA; registered keys: "
+            f"{', '.join(sorted(_BY_KEY))}"
+        )
+    return _BY_KEY[key]
+
+
+def _section_key(section: str):
+    """Main-text sections before appendices, each in natural order ("3.10" > "3.2")."""
+    head = section.split(".")[0]
+    appendix = not head.isdigit()
+    parts = [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in section.split(".")]
+    return (appendix, parts)
+
+
+def entries(paper: str | None = None, kind: str | None = None) -> tuple:
+    """Registered entries, optionally of one paper and/or one kind, in paper order.
+
+    Raises
+    ------
+    ValueError
+        If ``paper`` or ``kind`` is not one of :data:`PAPERS` / :data:`KINDS`.
+    """
+    if paper is not None and paper not in PAPERS:
+        raise ValueError(f"paper must be one of {tuple(PAPERS)}; got {paper!r}")
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}; got {kind!r}")
+    chosen = [
+        e
+        for e in ERRATA
+        if (paper is None or e.paper == paper) and (kind is None or e.kind == kind)
+    ]
+    return tuple(sorted(chosen, key=lambda e: _section_key(e.section)))
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", r"\|").replace("\n", " ")
+
+
+def markdown_table(paper: str) -> str:
+    """A MyST Markdown table of one paper's entries, in paper order, each linked to the
+    place in the book that proves it (rendered by the errata page).
+
+    Raises
+    ------
+    ValueError
+        If ``paper`` is not one of :data:`PAPERS`.
+    """
+    rows = entries(paper)
+    out = ["| where | printed | what holds | kind |", "|---|---|---|---|"]
+    for e in rows:
+        where = f"§{e.section}, {e.place} ({{ref}}`proof <{e.label}>`)"
+        cells = (where, e.printed, e.corrected, f"*{e.kind}*")
+        out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    if not rows:
+        out.append("| | | | |")
+    return "\n".join(out)
+
+
+def summary_table() -> str:
+    """A Markdown table counting the entries of each paper by kind."""
+    out = [
+        "| paper | " + " | ".join(KINDS) + " | all |",
+        "|---|" + "---:|" * (len(KINDS) + 1),
+    ]
+    for key, title in PAPERS.items():
+        counts = [len(entries(key, kind)) for kind in KINDS]
+        out.append(
+            f"| {title} | " + " | ".join(map(str, counts)) + f" | {sum(counts)} |"
+        )
+    return "\n".join(out)
