@@ -18,7 +18,7 @@ import numpy as np
 __all__ = ["dot2", "residual2"]
 
 _SPLITTER = 134217729.0  # 2^27 + 1
-_BLOCK = 1 << 16  # entries per block of the residual (fits a cache; ~6 MB of temporaries)
+_BLOCK = 1 << 16  # entries per block of the residual (~6 MB of temporaries)
 
 
 def _split(a):
