@@ -82,7 +82,7 @@ def test_refined_solution_against_50_digits(log_cond, depth):
     # The loss is E[y^2] + gain, each rounded once; the gain is stationary in b.
     P = reduced_problem(stats, network_spec(**arch))
     u = np.log(sol.tau)
-    M = abs(u) + abs(P.log_K) + abs(P._phi_offset) + 2 * abs(np.log(stats.signal)) + 1
+    M = abs(u) + abs(P.log_K) + abs(P.phi_offset) + 2 * abs(np.log(stats.signal)) + 1
     tol_b = 16 * EPS * M / abs(float(P.dphi(u)))
     err_b = float(abs(mp.mpf(sol.b) - b_ref) / b_ref)
     assert err_b <= tol_b, (err_b, tol_b)

@@ -22,6 +22,10 @@ Solution
     global_minimum         -- the global minimum up to one scalar, every root found
     Solution               -- its result: loss, is_trivial, weights, b, roots, tau
     profile_loss           -- the loss along the output scale b (the reduced loss)
+Phase diagrams
+    phase_diagram          -- the global minimum over a grid of weight decay x signal
+    PhaseDiagram           -- its result: b, is_trivial, phase, gain, n_roots per point
+    PHASES                 -- the phase codes (a)-(d) of the landscape at the origin
 Conditions and bounds (each names the paper's inequality and equation)
     two_layer_critical_signal     -- sqrt(gamma_u gamma_w), the threshold of Eq. 4
     two_layer_is_trivial          -- whether ||E[xy]||^2 <= gamma_u gamma_w (Eq. 4)
@@ -85,6 +89,7 @@ from .loss import (
     sample_noise,
 )
 from .network import NetworkSpec, network_spec
+from .phase import PHASES, PhaseDiagram, phase_diagram
 from .plotting import PALETTE, use_house_style
 from .scale import SCALES, by_scale, current_scale
 from .solution import Solution, global_minimum, profile_loss
@@ -108,6 +113,9 @@ __all__ = [
     "global_minimum",
     "Solution",
     "profile_loss",
+    "phase_diagram",
+    "PhaseDiagram",
+    "PHASES",
     "two_layer_critical_signal",
     "two_layer_is_trivial",
     "two_layer_curvature_at_origin",

@@ -147,7 +147,8 @@ class ReducedProblem:
         )
 
     @property
-    def _phi_offset(self) -> float:
+    def phi_offset(self) -> float:
+        """The constant of ``phi``: ``log alpha - log(gamma_u d_D) - log(K) / D``."""
         g = self.spec
         return (
             self.log_alpha - np.log(g.gamma_u * g.widths[-1]) - self.log_K / self.depth
@@ -159,7 +160,7 @@ class ReducedProblem:
         return (
             2 * self.log_r(u)
             + (1 + 1 / self.depth) * np.asarray(u, dtype=float)
-            + self._phi_offset
+            + self.phi_offset
         )
 
     def _pi_s(self, u):
@@ -203,6 +204,37 @@ class ReducedProblem:
         m = np.sum(pi * s, axis=-1)
         m2 = np.sum(pi * s * s, axis=-1)
         return 4 * (m2 - m * m) - 2 * (m - m2)
+
+    def critical_window(self) -> tuple:
+        """The interval of ``u`` outside which ``phi'`` has no zero: ``phi' > 0`` below
+        ``min log a_i`` and, for D >= 2, ``phi' < 0`` above ``max log a_i + log((D +
+        1) / (D - 1))`` (each widened by 1, so that a zero on the edge shows as a sign
+        change). ``phi`` has no critical point at all for D = 1 (``phi' > 0``)."""
+        D = self.depth
+        if self.log_a.size == 0 or D == 1:
+            return (0.0, 0.0)
+        return (
+            float(self.log_a.min() - 1.0),
+            float(self.log_a.max() + np.log((D + 1) / (D - 1)) + 1.0),
+        )
+
+    def critical_points(self, lo=None, hi=None) -> np.ndarray:
+        """Split points of ``[lo, hi]`` (default :meth:`critical_window`) between which
+        ``phi`` is strictly monotone: every zero of ``phi'`` there, ascending.
+
+        The zeros are certified complete by the bounds on ``phi''`` and ``phi'''`` (see
+        :func:`_cells_to_search`); a few extra points may appear where the search went
+        down to cells of width ~1e-9 (harmless: ``phi`` is monotone on both sides).
+        They depend on neither the weight decay (when all layers share it) nor the scale
+        of ``E[xy]``, which only shift ``phi`` by a constant.
+        """
+        w_lo, w_hi = self.critical_window()
+        lo = w_lo if lo is None else max(lo, w_lo)
+        hi = w_hi if hi is None else min(hi, w_hi)
+        if not lo < hi:
+            return np.empty(0)
+        grid = np.linspace(lo, hi, max(3, int(np.ceil((hi - lo) / _GRID_STEP)) + 1))
+        return np.unique(_critical_points(self, grid, _chunked(self.dphi, grid)))
 
     def log_b_of_u(self, u):
         """The output scale ``b`` of a root ``u = log tau``: ``tau = K b^{-2D}``."""
@@ -390,7 +422,7 @@ def _nontrivial_log_taus(P: ReducedProblem) -> np.ndarray:
     """
     if P.log_a.size == 0:
         return np.empty(0)
-    D, c = P.depth, P._phi_offset
+    D, c = P.depth, P.phi_offset
     slope = 1 + 1 / D
     log_r0 = 0.5 * _logsumexp(P.log_e2 - 2 * P.log_a)
     log_e = 0.5 * _logsumexp(P.log_e2)
@@ -417,8 +449,8 @@ def _nontrivial_log_taus(P: ReducedProblem) -> np.ndarray:
     # phi' > 0 strictly below min log a_i and < 0 strictly above max log a_i +
     # log((D+1)/(D-1)); the window is widened by 1 so that a critical point on its edge
     # (one eigenvalue: exactly there) is seen as a sign change of phi'.
-    w_lo = max(u_L, P.log_a.min() - 1.0)
-    w_hi = min(u_R, P.log_a.max() + np.log((D + 1) / (D - 1)) + 1.0)
+    w_lo, w_hi = P.critical_window()
+    w_lo, w_hi = max(u_L, w_lo), min(u_R, w_hi)
     # phi <= slope (u - u_L) and phi <= (slope - 2) (u - u_R): a unit beyond the
     # crossings phi <= -1/2 whatever the rounding. (At u_R itself phi is only about
     # -4 a / tau below zero, which rounds to either sign when the weight decay is small:
@@ -428,7 +460,7 @@ def _nontrivial_log_taus(P: ReducedProblem) -> np.ndarray:
         grid = np.linspace(
             w_lo, w_hi, max(3, int(np.ceil((w_hi - w_lo) / _GRID_STEP)) + 1)
         )
-        points.extend(_critical_points(P, grid, _chunked(P.dphi, grid)))
+        points.extend(P.critical_points(w_lo, w_hi))
         points.extend(
             grid
         )  # extra split points: roots inside the window get brackets of width <= 0.05
@@ -551,7 +583,7 @@ def _refined_roots(P: ReducedProblem, stats: DataStats, us):
         dZ = solve(residual2(A0, Z, tau, Exy), tau)
         Z = Z + dZ
         norm = np.linalg.norm(Z, axis=0)
-        du = -(2 * np.log(norm) + slope * u + P._phi_offset) / P.dphi(u)
+        du = -(2 * np.log(norm) + slope * u + P.phi_offset) / P.dphi(u)
         bad = ~np.isfinite(du) | (np.abs(du) > 1e-2)
         ok &= ~bad
         small = np.linalg.norm(dZ, axis=0) <= 4 * eps * norm
