@@ -133,3 +133,57 @@ def test_two_wells():
         assert sol.roots.size == 5 and pd.is_trivial[i, j] == sol.is_trivial
         if not sol.is_trivial:
             assert abs(pd.b[i, j] - sol.b) <= 1e-10 * sol.b
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 5])
+def test_critical_signals_are_the_solver_thresholds(depth):
+    stats = dln.random_stats(5, seed=depth, cond=200.0, signal=1.0)
+    arch = dict(depth=depth, width=[3, 2, 4, 2, 3][:depth], sigma2=0.4)
+    gamma = np.array([1e-4, 0.03])
+    s_exist, s_global = dln.critical_signals(stats, gamma=gamma, **arch)
+    assert np.all(s_exist <= s_global)
+    for g, se, sg in zip(gamma, s_exist, s_global):
+        below, above = (
+            dln.global_minimum(_rescaled(stats, s * f), gamma=g, **arch)
+            for s, f in ((se, 1 - 1e-9), (se, 1 + 1e-9))
+        )
+        assert below.roots.size == 1 and above.roots.size > 1
+        below, above = (
+            dln.global_minimum(_rescaled(stats, s * f), gamma=g, **arch)
+            for s, f in ((sg, 1 - 1e-9), (sg, 1 + 1e-9))
+        )
+        assert below.is_trivial and not above.is_trivial
+    if depth == 1:  # Theorem 1: ||E[xy]||^2 > gamma_u gamma_w
+        np.testing.assert_allclose(s_exist, gamma, rtol=1e-12)
+        np.testing.assert_allclose(s_global, gamma, rtol=1e-12)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 4])
+def test_scaling_symmetry_of_weight_decay_and_signal(depth):
+    """(s, gamma) -> (lam s, lam^(2D/(D+1)) gamma) multiplies the gain by lam^2 and b
+    by lam^(1/(D+1)) (every layer scaled by lam^(1/(D+1))); checked with the solver."""
+    stats = dln.random_stats(4, seed=7, cond=30.0, signal=1.0)
+    arch = dict(depth=depth, width=3, sigma2=0.3)
+    for s, g in ((0.5, 0.01), (2.0, 0.3)):
+        base = dln.global_minimum(_rescaled(stats, s), gamma=g, **arch)
+        for lam in (0.1, 7.0):
+            moved = dln.global_minimum(
+                _rescaled(stats, lam * s),
+                gamma=lam ** (2 * depth / (depth + 1)) * g,
+                **arch,
+            )
+            assert moved.is_trivial == base.is_trivial
+            assert moved.b == pytest.approx(
+                lam ** (1 / (depth + 1)) * base.b, rel=1e-10
+            )
+            gain_b = base.loss - base.stats.Ey2
+            gain_m = moved.loss - moved.stats.Ey2
+            assert gain_m == pytest.approx(lam**2 * gain_b, rel=1e-9, abs=1e-14)
+
+
+def test_critical_signals_bad_input():
+    stats = dln.random_stats(3, seed=0)
+    with pytest.raises(ValueError, match="gamma"):
+        dln.critical_signals(stats, depth=2, width=2, sigma2=0.1, gamma=0.0)
+    with pytest.raises(ValueError, match="DataStats"):
+        dln.critical_signals(np.eye(2), depth=2, width=2, sigma2=0.1, gamma=0.1)

@@ -26,6 +26,7 @@ Phase diagrams
     phase_diagram          -- the global minimum over a grid of weight decay x signal
     PhaseDiagram           -- its result: b, is_trivial, phase, gain, n_roots per point
     PHASES                 -- the phase codes (a)-(d) of the landscape at the origin
+    critical_signals       -- exact signal thresholds: a solution exists / is global
 Conditions and bounds (each names the paper's inequality and equation)
     two_layer_critical_signal     -- sqrt(gamma_u gamma_w), the threshold of Eq. 4
     two_layer_is_trivial          -- whether ||E[xy]||^2 <= gamma_u gamma_w (Eq. 4)
@@ -89,7 +90,7 @@ from .loss import (
     sample_noise,
 )
 from .network import NetworkSpec, network_spec
-from .phase import PHASES, PhaseDiagram, phase_diagram
+from .phase import PHASES, PhaseDiagram, critical_signals, phase_diagram
 from .plotting import PALETTE, use_house_style
 from .scale import SCALES, by_scale, current_scale
 from .solution import Solution, global_minimum, profile_loss
@@ -116,6 +117,7 @@ __all__ = [
     "phase_diagram",
     "PhaseDiagram",
     "PHASES",
+    "critical_signals",
     "two_layer_critical_signal",
     "two_layer_is_trivial",
     "two_layer_curvature_at_origin",

@@ -28,13 +28,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import brentq
 
 from ._validation import finite_array
 from .network import network_spec
 from .solution import reduced_problem
 from .stats import DataStats
 
-__all__ = ["PHASES", "PhaseDiagram", "phase_diagram"]
+__all__ = ["PHASES", "PhaseDiagram", "phase_diagram", "critical_signals"]
 
 PHASES = (
     "origin only",
@@ -154,12 +155,13 @@ def _solve_monotone(S, target, lo, hi, increasing):
     ``4 eps max(1, |u|)``.
     """
     sign = 1.0 if increasing else -1.0
-    span = np.linspace(lo.min(), hi.max(), _TABLE)
-    f_tab = sign * S.f_df(span)[0]
-    inside = (span >= lo.min()) & (span <= hi.max())
-    order = np.argsort(f_tab[inside])
-    u = np.interp(sign * target, f_tab[inside][order], span[inside][order])
-    u = np.clip(u, lo, hi)
+    if target.size >= _TABLE // 8:
+        span = np.linspace(lo.min(), hi.max(), _TABLE)
+        f_tab = sign * S.f_df(span)[0]
+        order = np.argsort(f_tab)
+        u = np.clip(np.interp(sign * target, f_tab[order], span[order]), lo, hi)
+    else:  # a few targets: the table would cost more than it saves
+        u = 0.5 * (lo + hi)
     active = np.arange(target.size)
     for _ in range(_NEWTON_STEPS):
         x, t, a, b = u[active], target[active], lo[active], hi[active]
@@ -179,6 +181,59 @@ def _solve_monotone(S, target, lo, hi, increasing):
         if active.size == 0:
             break
     return u
+
+
+def _roots(P, S, target, live, rounding, crit=None):
+    """Every root of ``phi_ref(u) = target`` for an array of targets: one array of
+    ``u`` per monotone piece of ``phi_ref``, NaN where the piece has no root (and where
+    ``live`` is False). ``rounding`` is the size of the terms of ``phi`` for the D = 1
+    rule at the threshold; ``crit`` the critical points of ``phi_ref`` if known."""
+    D = P.depth
+    slope = 1 + 1 / D
+    log_r0 = 0.5 * np.log(np.sum(np.exp(P.log_e2 - 2 * P.log_a)))
+    log_e = 0.5 * np.log(np.sum(np.exp(P.log_e2)))
+    c = P.phi_offset
+    # phi_ref <= 2 log r0 + slope u + c: no root left of u_L; phi_ref(u_L) <= -slope
+    u_L = (target - 2 * log_r0 - c) / slope - 1.0
+    roots = []
+    if D == 1:
+        # phi_ref increases to 2 log||e|| + c; the root exists iff the target is below
+        # (and not within rounding of it: the rule of global_minimum at the threshold)
+        limit = 2 * log_e + c
+        exists = live & (limit - target > 64 * np.finfo(float).eps * (rounding + 1.0))
+        # phi_ref >= limit - 2 log(1 + a_max e^-u): above u_hi phi_ref > target
+        delta = np.where(exists, limit - target, 1.0)
+        u_hi = S.la - np.log(np.expm1(0.5 * delta)) + 1.0
+        u = np.full(target.shape, np.nan)
+        idx = np.flatnonzero(exists)
+        u[idx] = _solve_monotone(S, target[idx], u_L[idx], u_hi[idx], True)
+        return u[None, :]
+    # phi_ref <= 2 log||e|| + (slope - 2) u + c: no root right of u_R
+    u_R = (2 * log_e + c - target) / (2 - slope) + 1.0
+    crit = P.critical_points() if crit is None else crit
+    if crit.size == 0:  # phi' > 0 on the left and < 0 on the right
+        raise RuntimeError("no critical point of the scalar equation was found")
+    fc = S.f_df(crit)[0]
+    last = crit.size
+    for k in range(last + 1):
+        # piece k: (-inf, c_1], [c_1, c_2], ..., [c_m, +inf); the tails are bracketed
+        # by u_L and u_R, and phi_ref increases on the left tail and decreases on the
+        # right one
+        lo = u_L if k == 0 else np.full(target.shape, crit[k - 1])
+        hi = u_R if k == last else np.full(target.shape, crit[k])
+        f_lo = S.f_df(lo)[0] if k == 0 else np.full(target.shape, fc[k - 1])
+        f_hi = S.f_df(hi)[0] if k == last else np.full(target.shape, fc[k])
+        increasing = k == 0 or (k < last and fc[k] > fc[k - 1])
+        a_, b_ = (f_lo, f_hi) if increasing else (f_hi, f_lo)
+        exists = live & (lo < hi) & (a_ < target) & (target < b_)
+        u = np.full(target.shape, np.nan)
+        idx = np.flatnonzero(exists)
+        if idx.size:
+            u[idx] = _solve_monotone(
+                S, target[idx], lo[idx].copy(), hi[idx].copy(), increasing
+            )
+        roots.append(u)
+    return np.stack(roots)
 
 
 def phase_diagram(stats, *, depth, width, sigma2, gamma, signal) -> PhaseDiagram:
@@ -267,54 +322,10 @@ def phase_diagram(stats, *, depth, width, sigma2, gamma, signal) -> PhaseDiagram
     target = (1 + 1 / D) * log_g - 2 * log_scale.ravel()  # phi_ref(u) = target
     live = pos.ravel()
 
-    slope = 1 + 1 / D
-    log_r0 = 0.5 * np.log(np.sum(np.exp(P.log_e2 - 2 * P.log_a)))
-    log_e = 0.5 * np.log(np.sum(np.exp(P.log_e2)))
-    c = P.phi_offset
-    # phi_ref <= 2 log r0 + slope u + c: no root left of u_L; phi_ref(u_L) <= -slope
-    u_L = (target - 2 * log_r0 - c) / slope - 1.0
-    roots = []  # one array of u (NaN: no root) per monotone piece
-    if D == 1:
-        # phi_ref increases to 2 log||e|| + c; the root exists iff the target is below
-        # (and not within rounding of it: the rule of global_minimum at the threshold)
-        limit = 2 * log_e + c
-        rounding = np.abs(2 * (log_e + log_scale.ravel())) + np.abs(c - slope * log_g)
-        exists = live & (limit - target > 64 * np.finfo(float).eps * (rounding + 1.0))
-        # phi_ref >= limit - 2 log(1 + a_max e^-u): above u_hi phi_ref > target
-        delta = np.where(exists, limit - target, 1.0)
-        u_hi = S.la - np.log(np.expm1(0.5 * delta)) + 1.0
-        u = np.full(target.shape, np.nan)
-        idx = np.flatnonzero(exists)
-        u[idx] = _solve_monotone(S, target[idx], u_L[idx], u_hi[idx], True)
-        roots.append(u)
-    else:
-        # phi_ref <= 2 log||e|| + (slope - 2) u + c: no root right of u_R
-        u_R = (2 * log_e + c - target) / (2 - slope) + 1.0
-        crit = P.critical_points()
-        if crit.size == 0:  # phi' > 0 on the left and < 0 on the right
-            raise RuntimeError("no critical point of the scalar equation was found")
-        fc = S.f_df(crit)[0]
-        last = crit.size
-        for k in range(last + 1):
-            # piece k: (-inf, c_1], [c_1, c_2], ..., [c_m, +inf); the tails are
-            # bracketed by u_L and u_R, and phi_ref increases on the left tail and
-            # decreases on the right one
-            lo = u_L if k == 0 else np.full(target.shape, crit[k - 1])
-            hi = u_R if k == last else np.full(target.shape, crit[k])
-            f_lo = S.f_df(lo)[0] if k == 0 else np.full(target.shape, fc[k - 1])
-            f_hi = S.f_df(hi)[0] if k == last else np.full(target.shape, fc[k])
-            increasing = k == 0 or (k < last and fc[k] > fc[k - 1])
-            a_, b_ = (f_lo, f_hi) if increasing else (f_hi, f_lo)
-            exists = live & (lo < hi) & (a_ < target) & (target < b_)
-            u = np.full(target.shape, np.nan)
-            idx = np.flatnonzero(exists)
-            if idx.size:
-                u[idx] = _solve_monotone(
-                    S, target[idx], lo[idx].copy(), hi[idx].copy(), increasing
-                )
-            roots.append(u)
-
-    U = np.stack(roots)  # (pieces, points)
+    rounding = np.abs(2 * (np.log(stats.signal) + log_scale.ravel())) + np.abs(
+        P.phi_offset - (1 + 1 / D) * log_g
+    )
+    U = _roots(P, S, target, live, rounding)  # (pieces, points)
     n_roots = np.sum(np.isfinite(U), axis=0)
     with np.errstate(invalid="ignore"):
         log_b = (P.log_K + log_g - U) / (2 * D)
@@ -347,3 +358,101 @@ def phase_diagram(stats, *, depth, width, sigma2, gamma, signal) -> PhaseDiagram
         n_roots=n_roots.reshape(shape),
         depth=D,
     )
+
+
+def critical_signals(stats, *, depth, width, sigma2, gamma) -> tuple:
+    """The exact signal strengths at which a nontrivial solution appears and at which
+    it becomes the global minimum, for each weight decay.
+
+    With one weight decay ``gamma`` in every layer and ``E[xy]`` rescaled along its own
+    direction (as in :func:`phase_diagram`), the landscape depends on ``gamma`` and
+    the signal ``s`` only through ``gamma^((D+1)/D) / s^2``: scaling every layer by
+    ``lambda^(1/(D+1))`` maps the loss at ``(lambda s, lambda^(2D/(D+1)) gamma)`` to
+    ``lambda^2`` times the loss at ``(s, gamma)``. Both thresholds are therefore
+    ``s_c(gamma) = s_c(1) gamma^((D+1)/(2D))``, and ``s_c(1)`` is found once: the
+    existence threshold from the largest critical value of the scalar equation, the
+    global one by bisection (to rounding) on the sign of the best gain.
+
+    Parameters
+    ----------
+    stats, depth, width, sigma2
+        As in :func:`phase_diagram`.
+    gamma : float or 1-d array
+        Weight decays (> 0), each applied to every layer.
+
+    Returns
+    -------
+    (s_exist, s_global) : ndarrays shaped like ``gamma``
+        A solution ``b > 0`` of the scalar equation exists iff ``||E[xy]|| > s_exist``
+        (paper Proposition 3 bounds this threshold), and the global minimum is
+        nontrivial iff ``||E[xy]|| > s_global`` (paper Theorem 3 bounds this one).
+        For ``D = 1`` both equal ``gamma`` (Theorem 1, Eq. 4).
+
+    Raises
+    ------
+    ValueError
+        As :func:`phase_diagram`.
+
+    Examples
+    --------
+    >>> import dln
+    >>> st = dln.random_stats(4, seed=0, cond=10, signal=1.0)
+    >>> s_ex, s_gl = dln.critical_signals(st, depth=1, width=3, sigma2=0.5, gamma=0.1)
+    >>> round(float(s_ex), 12), round(float(s_gl), 12)
+    (0.1, 0.1)
+    """
+    if not isinstance(stats, DataStats):
+        raise ValueError(
+            "stats must be a dln.DataStats (see dln.DataStats, dln.random_stats); got "
+            f"{type(stats).__name__}"
+        )
+    if stats.signal == 0:
+        raise ValueError("E[xy] must be nonzero: the signal is rescaled along it")
+    scalar = np.ndim(gamma) == 0
+    gamma = _grid_argument(np.atleast_1d(gamma), "gamma", allow_zero=False)
+    spec = network_spec(depth, width, 1.0, sigma2)
+    D = spec.depth
+    P = reduced_problem(stats, spec)  # reference: gamma = 1, s = ||E[xy]||
+    S = _Scaled(P)
+    one = np.array([True])
+    zero = np.array([0.0])
+    crit = P.critical_points() if D > 1 else None
+
+    def best_gain(t):
+        """min over the roots of gain / gamma^((D+1)/D) at target t (inf: none)."""
+        U = _roots(P, S, np.array([t]), one, zero, crit)[:, 0]
+        U = U[np.isfinite(U)]
+        if U.size == 0:
+            return np.inf
+        upper = D * spec.widths[-1] * np.exp((P.log_K - U) / D)
+        fit = np.exp(P.log_alpha - t + S.log_fit(U))
+        return float(np.min(upper - fit))
+
+    if D == 1:
+        t_exist = float(2 * 0.5 * np.log(np.sum(np.exp(P.log_e2))) + P.phi_offset)
+        t_global = t_exist
+    else:
+        t_exist = float(np.max(S.f_df(crit)[0]))
+        hi = t_exist
+        step = 1.0
+        lo = hi - step
+        while not best_gain(lo) < 0:
+            hi, step = lo, 2 * step
+            lo = hi - step
+        # the best gain falls as the signal grows (as t falls): one sign change
+        # between lo and hi, found by Brent's method (no roots counts as positive)
+        t_global = brentq(
+            lambda t: min(best_gain(t), 1.0),
+            lo,
+            hi,
+            xtol=4 * np.finfo(float).eps * max(1.0, abs(lo)),
+            rtol=4 * np.finfo(float).eps,
+            maxiter=500,
+        )
+    slope = 1 + 1 / D
+    log_g = np.log(gamma)
+    s_exist = stats.signal * np.exp(0.5 * (slope * log_g - t_exist))
+    s_global = stats.signal * np.exp(0.5 * (slope * log_g - t_global))
+    if scalar:
+        return s_exist[0], s_global[0]
+    return s_exist, s_global
