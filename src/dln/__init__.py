@@ -34,6 +34,9 @@ Conditions and bounds (each names the paper's inequality and equation)
     two_layer_b_bounds            -- bounds on b* from the spectrum of A0 (Eq. 8)
     two_layer_whitened_b          -- closed-form b* for A0 = sigma_x^2 I (Eq. 104)
     two_layer_whitened_row        -- closed-form rows of W for whitened data (Eq. 105)
+    deep_signal_bounds            -- Proposition 3's signal thresholds (Eqs. 14, 15)
+    deep_global_signal            -- Theorem 3's signal threshold (Eq. 18)
+    deep_b_bounds                 -- bounds on every solution b > 0 (Eq. 16, corrected)
 Landscape
     gradient               -- exact gradient of the exact loss (autograd)
     hessian                -- exact Hessian of the exact loss (autograd)
@@ -65,6 +68,9 @@ Submodules
 from . import errata
 from .bruteforce import BruteForceResult, minimize_exact
 from .conditions import (
+    deep_b_bounds,
+    deep_global_signal,
+    deep_signal_bounds,
     two_layer_b_bounds,
     two_layer_critical_signal,
     two_layer_curvature_at_origin,
@@ -124,6 +130,9 @@ __all__ = [
     "two_layer_b_bounds",
     "two_layer_whitened_b",
     "two_layer_whitened_row",
+    "deep_signal_bounds",
+    "deep_global_signal",
+    "deep_b_bounds",
     "gradient",
     "hessian",
     "classify_critical_point",
