@@ -67,8 +67,10 @@ class PhaseDiagram:
 
     Attributes
     ----------
-    gamma, signal : ndarray
-        The grid.
+    gamma : ndarray
+        The weight decays of the grid (rows).
+    signal : ndarray
+        The signal strengths of the grid (columns).
     b : ndarray
         The book's output scale ``b = |U_j|`` at the global minimum (0 when trivial).
     is_trivial : ndarray of bool
@@ -382,8 +384,9 @@ def critical_signals(stats, *, depth, width, sigma2, gamma) -> tuple:
 
     Returns
     -------
-    (s_exist, s_global) : ndarrays shaped like ``gamma``
-        A solution ``b > 0`` of the scalar equation exists iff ``||E[xy]|| > s_exist``
+    (s_exist, s_global) : tuple of ndarrays
+        Shaped like ``gamma`` (floats for a scalar ``gamma``). A solution ``b > 0`` of
+        the scalar equation exists iff ``||E[xy]|| > s_exist``
         (paper Proposition 3 bounds this threshold), and the global minimum is
         nontrivial iff ``||E[xy]|| > s_global`` (paper Theorem 3 bounds this one).
         For ``D = 1`` both equal ``gamma`` (Theorem 1, Eq. 4).
