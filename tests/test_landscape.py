@@ -96,3 +96,22 @@ def test_bad_inputs():
         dln.classify_hessian(np.eye(2), rtol=-1.0)
     with pytest.raises(ValueError):
         dln.unflatten_weights(np.zeros(5), w)
+
+
+def test_newton_step_points_back_to_the_minimiser():
+    stats = dln.random_stats(3, seed=4, cond=10, signal=1.2)
+    arch = dict(gamma=[0.05, 0.2], sigma2=0.7)
+    sol = dln.global_minimum(stats, depth=1, width=3, **arch)
+    theta = dln.flatten_weights(sol.weights)
+    delta = 1e-5 * np.random.default_rng(1).standard_normal(theta.size)
+    moved = dln.unflatten_weights(theta + delta, sol.weights)
+    step, dec = dln.newton_step(moved, stats, **arch)
+    # quadratic model: the step undoes the shift and the decrement is the excess loss,
+    # both up to the cubic term, O(|delta|^2) relative to |delta|
+    np.testing.assert_allclose(step, delta, rtol=0, atol=1e-3 * np.linalg.norm(delta))
+    excess = dln.loss_gain(sol.weights, stats, **arch) - dln.loss_gain(
+        moved, stats, **arch
+    )
+    assert dec == pytest.approx(excess, rel=1e-3)
+    with pytest.raises(ValueError, match="gamma"):
+        dln.newton_step(moved, stats, gamma=-1.0, sigma2=0.7)

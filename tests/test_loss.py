@@ -141,3 +141,30 @@ def test_bad_noise_kind_raises():
 def test_noise_needs_a_generator():
     with pytest.raises(ValueError, match="Generator"):
         dln.sample_noise("gaussian", 1.0, 3, 42)
+
+
+def test_loss_gain_keeps_the_digits_that_subtraction_loses():
+    from fractions import Fraction
+
+    gw, gu, s2 = 0.19, 0.3, 0.46
+    stats = dln.random_stats(5, seed=5011, cond=1e8, signal=1.03 * np.sqrt(gw * gu))
+    sol = dln.global_minimum(stats, depth=1, width=1, gamma=[gw, gu], sigma2=s2)
+    W, U = sol.weights
+    # the gain in exact rational arithmetic, from the same float inputs
+    F = np.vectorize(Fraction)
+    Wf, Uf, A, e = F(W), F(U), F(stats.A0), F(stats.Exy)
+    p = Wf.T @ Uf
+    noise = sum(Uf[j] ** 2 * (Wf[j] @ A @ Wf[j]) for j in range(len(U)))
+    decay = Fraction(gw) * np.sum(Wf * Wf) + Fraction(gu) * np.sum(Uf * Uf)
+    exact = 2 * (p @ e) - p @ A @ p - Fraction(s2) * noise - decay
+    gain = dln.loss_gain(sol.weights, stats, gamma=[gw, gu], sigma2=s2)
+    subtracted = stats.Ey2 - dln.expected_loss(
+        sol.weights, stats, gamma=[gw, gu], sigma2=s2
+    )
+    assert abs(gain - float(exact)) < 1e-12 * float(exact)
+    # E[y^2] ~ 1e6 against a gain ~ 3e-4: subtraction keeps only ~6 digits of it
+    assert abs(subtracted - float(exact)) > 1e-9 * float(exact)
+    zero = [np.zeros_like(W), np.zeros_like(U)]
+    assert dln.loss_gain(zero, stats, gamma=[gw, gu], sigma2=s2) == 0.0
+    with pytest.raises(ValueError):
+        dln.loss_gain(zero, stats, gamma=-1.0, sigma2=s2)

@@ -5,14 +5,16 @@ Catalogue of public names, one line each (weight lists are always
 ``[W_1, ..., W_D, U]``, input layer first):
 
 Data
-    DataStats              -- validated moments A0 = E[xx^T], E[xy], E[y^2]; eigenbasis
-    data_stats             -- the empirical moments of a sample (X, y)
+    DataStats              -- validated moments A0 = E[xx^T], E[xy], E[y^2] (and E[x],
+                              E[y]); eigenbasis; centred() and with_means()
+    data_stats             -- the empirical moments and means of a sample (X, y)
     random_stats           -- random consistent moments with a given spectrum and signal
 Architecture
     NetworkSpec            -- depth, widths, weight decays, noise variances
     network_spec           -- validate and broadcast an architecture
 Loss
     expected_loss          -- exact expected loss over the noise, any depth (Eq. 9)
+    loss_gain              -- E[y^2] - L, the gain over the origin, without cancellation
     expected_loss_torch    -- the same formula in torch, differentiable
     end_to_end             -- noise-averaged linear map p, E_eps f(x) = p.x
     output_second_moment   -- Q_0 with E_eps f(x)^2 = x^T Q_0 x
@@ -40,19 +42,51 @@ Conditions and bounds (each names the paper's inequality and equation)
 Landscape
     gradient               -- exact gradient of the exact loss (autograd)
     hessian                -- exact Hessian of the exact loss (autograd)
+    newton_step            -- H^+ g and its decrement: distance to the nearby minimiser
     classify_critical_point -- minimum / strict saddle / degenerate at given weights
     classify_hessian       -- the same from a Hessian and a gradient norm
     CriticalPoint          -- the classification and the Hessian spectrum
     flatten_weights        -- [W_1, ..., W_D, U] to one parameter vector
     unflatten_weights      -- one parameter vector back to a weight list
+Biases (paper Appendix D)
+    expected_loss_bias     -- exact expected loss with a bias in every layer, any depth
+    expected_loss_bias_torch -- the same formula in torch, differentiable
+    monte_carlo_loss_bias  -- sampled estimate with standard error (checks only)
+    centring_biases        -- the biases that make a network centre its own data
+    two_layer_bias_minimum -- the global minimum with biases for D = 1 (Theorem 5,
+                              corrected), up to one scalar
+    BiasSolution           -- its result: weights, biases, b, loss, roots
 Brute force
     minimize_exact         -- multi-start L-BFGS + Newton polish on the exact loss
-    BruteForceResult       -- its result: weights, loss, gradient norm, start losses
+    minimize_exact_bias    -- the same over weights and biases
+    BruteForceResult       -- its result: weights, (biases,) loss, gradient norm
 Training (many networks at once, CPU or CUDA)
     train_exact            -- GD / Adam / L-BFGS on the exact loss, batched
     train_sampled          -- minibatch SGD with sampled dropout or Gaussian noise
     init_weights           -- seeded Gaussian initialisation (scale 1 = Kaiming/LeCun)
     TrainResult            -- final weights, exact losses and loss history
+Nonlinear networks (many at once, CPU or CUDA)
+    mlp_spec               -- a fully connected architecture: widths, activations, bias
+    MLPSpec                -- its validated form
+    activation_function    -- the torch function of an activation name (or callable)
+    network_seeds          -- one seed per network of a sweep
+    init_mlp               -- Kaiming / LeCun / torch / N(0, std^2) initialisation
+    mlp_forward            -- outputs of a stack of networks
+    train_mlp              -- GD / SGD / Adam on many networks, per-network settings
+    MLPResult              -- final parameters and recorded quantities
+    BatchedOptimizer       -- GD / SGD / Adam updates with per-network lr and decay
+Convolutional models (several at once)
+    resnet18               -- ResNet-18 for 32x32 images, optional fully connected head
+    residual_cnn           -- a small residual CNN (any image size, e.g. digits)
+    init_model             -- seeded Kaiming / Glorot / N(0, std^2) initialisation
+    train_classifier       -- SGD / Adam on a sweep of weight decays, batched or looped
+    ClassifierResult       -- losses, test accuracies, first-layer weights by epoch
+Data sets (never downloaded)
+    gaussian_task          -- x ~ N(0, I), y = v.x or v.tanh(x) with a given ||E[xy]||
+    sine_task              -- x uniform in a box, y = sum_k A sin(w x_k + phi)
+    digits                 -- scikit-learn's bundled 8x8 digits, split
+    load_cifar10           -- CIFAR-10 from a local folder (DLN_DATA), python format
+    write_cifar10_standin  -- a tiny synthetic CIFAR-10 in the same format (tests)
 Scale
     current_scale          -- the experiment scale from DLN_SCALE
     by_scale               -- pick a value by scale (ci | default | full)
@@ -66,7 +100,15 @@ Submodules
 """
 
 from . import errata
-from .bruteforce import BruteForceResult, minimize_exact
+from .bias import (
+    BiasSolution,
+    centring_biases,
+    expected_loss_bias,
+    expected_loss_bias_torch,
+    monte_carlo_loss_bias,
+    two_layer_bias_minimum,
+)
+from .bruteforce import BruteForceResult, minimize_exact, minimize_exact_bias
 from .conditions import (
     deep_b_bounds,
     deep_global_signal,
@@ -78,6 +120,13 @@ from .conditions import (
     two_layer_whitened_b,
     two_layer_whitened_row,
 )
+from .data import (
+    digits,
+    gaussian_task,
+    load_cifar10,
+    sine_task,
+    write_cifar10_standin,
+)
 from .landscape import (
     CriticalPoint,
     classify_critical_point,
@@ -85,17 +134,37 @@ from .landscape import (
     flatten_weights,
     gradient,
     hessian,
+    newton_step,
     unflatten_weights,
 )
 from .loss import (
     end_to_end,
     expected_loss,
     expected_loss_torch,
+    loss_gain,
     monte_carlo_loss,
     output_second_moment,
     sample_noise,
 )
+from .models import (
+    ClassifierResult,
+    init_model,
+    residual_cnn,
+    resnet18,
+    train_classifier,
+)
+from .nets import (
+    MLPResult,
+    MLPSpec,
+    activation_function,
+    init_mlp,
+    mlp_forward,
+    mlp_spec,
+    network_seeds,
+    train_mlp,
+)
 from .network import NetworkSpec, network_spec
+from .optim import BatchedOptimizer
 from .phase import PHASES, PhaseDiagram, critical_signals, phase_diagram
 from .plotting import PALETTE, use_house_style
 from .scale import SCALES, by_scale, current_scale
@@ -112,6 +181,7 @@ __all__ = [
     "NetworkSpec",
     "network_spec",
     "expected_loss",
+    "loss_gain",
     "expected_loss_torch",
     "end_to_end",
     "output_second_moment",
@@ -135,6 +205,7 @@ __all__ = [
     "deep_b_bounds",
     "gradient",
     "hessian",
+    "newton_step",
     "classify_critical_point",
     "classify_hessian",
     "CriticalPoint",
@@ -144,12 +215,38 @@ __all__ = [
     "train_sampled",
     "init_weights",
     "TrainResult",
+    "mlp_spec",
+    "MLPSpec",
+    "activation_function",
+    "network_seeds",
+    "init_mlp",
+    "mlp_forward",
+    "train_mlp",
+    "MLPResult",
+    "BatchedOptimizer",
+    "resnet18",
+    "residual_cnn",
+    "init_model",
+    "train_classifier",
+    "ClassifierResult",
+    "gaussian_task",
+    "sine_task",
+    "digits",
+    "load_cifar10",
+    "write_cifar10_standin",
     "current_scale",
     "by_scale",
     "SCALES",
     "use_house_style",
     "PALETTE",
+    "expected_loss_bias",
+    "expected_loss_bias_torch",
+    "monte_carlo_loss_bias",
+    "centring_biases",
+    "two_layer_bias_minimum",
+    "BiasSolution",
     "minimize_exact",
+    "minimize_exact_bias",
     "BruteForceResult",
     "errata",
 ]

@@ -13,6 +13,9 @@ __all__ = [
     "positive_scalar",
     "positive_int",
     "per_layer",
+    "per_network",
+    "seed_tuple",
+    "seed_list",
 ]
 
 
@@ -82,3 +85,53 @@ def per_layer(value, count: int, name: str, check) -> tuple:
             f"{len(values)} values"
         )
     return tuple(check(v, f"{name}[{i}]") for i, v in enumerate(values))
+
+
+def per_network(value, count: int, name: str, allow_zero: bool = False) -> np.ndarray:
+    """Broadcast a scalar (or check a sequence) to ``count`` positive (or non-negative)
+    values, one per network."""
+    if np.ndim(value) == 0:
+        return np.full(count, positive_scalar(value, name, allow_zero=allow_zero))
+    arr = finite_array(value, name, ndim=1)
+    if arr.shape[0] != count:
+        raise ValueError(
+            f"{name} must be a scalar or hold one value per network ({count}); got "
+            f"{arr.shape[0]}"
+        )
+    for i, v in enumerate(arr):
+        positive_scalar(v, f"{name}[{i}]", allow_zero=allow_zero)
+    return arr
+
+
+def seed_tuple(seed, name: str) -> tuple:
+    """A seed as a tuple of non-negative ints (an int becomes a 1-tuple)."""
+    values = (seed,) if np.ndim(seed) == 0 else tuple(seed)
+    if not values:
+        raise ValueError(f"{name} must be an int or a non-empty tuple of ints")
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (numbers.Integral, np.integer)):
+            raise ValueError(f"{name} must be an int or a tuple of ints; got {seed!r}")
+        if v < 0:
+            raise ValueError(f"{name} must be non-negative; got {seed!r}")
+    return tuple(int(v) for v in values)
+
+
+def seed_list(seeds) -> list:
+    """One seed per network, each a tuple of ints; rejects a bare int or an empty
+    list."""
+    if isinstance(seeds, (numbers.Integral, np.integer)) or (
+        isinstance(seeds, tuple) and seeds and np.ndim(seeds[0]) == 0
+    ):
+        raise ValueError(
+            "seeds must be a sequence with one seed per network (see "
+            f"dln.network_seeds); got {seeds!r}"
+        )
+    try:
+        seeds = list(seeds)
+    except TypeError as exc:
+        raise ValueError(
+            f"seeds must be a sequence of per-network seeds; got {seeds!r}"
+        ) from exc
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed (one per network)")
+    return [seed_tuple(s, f"seeds[{i}]") for i, s in enumerate(seeds)]

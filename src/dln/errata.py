@@ -118,6 +118,36 @@ class Erratum:
 _Z, _R = "ziyin2022exact", "branigan2021review"
 
 ERRATA = (
+    # --- Ziyin, Li & Meng (2022): the model (book/model) ----------------------------
+    Erratum(
+        key="model-eq1-loss",
+        paper=_Z,
+        section="1",
+        place="Eqs. (1) and (9), the objective",
+        printed=r"$\mathbb E_x\mathbb E_\epsilon(\sum U_{i_D}\epsilon^{(D)}_{i_D}\cdots"
+        r"\epsilon^{(1)}_{i_1}W^{(1)}_{i_1i}x_i-y)^2$ plus weight decay on every layer",
+        corrected=r"its noise average is $\operatorname{tr}(Q_0A_0)"
+        r"-2p^\top\mathbb E[xy]+\mathbb E[y^2]$ plus weight decay, for any weights "
+        "and depth; Monte Carlo "
+        "with dropout and Gaussian noise agrees (depths 1 to 3)",
+        kind="holds",
+        chapter="book/model",
+        label="errata-model-eq1-loss",
+    ),
+    Erratum(
+        key="model-noise-moments",
+        paper=_Z,
+        section="3",
+        place="the noise convention after Eq. (2); dropout as its example (Sec. 1)",
+        printed=r"$\mathbb E[\epsilon_i]=1$, $\mathbb E[\epsilon_i\epsilon_j]="
+        r"\delta_{ij}\sigma^2+1$, e.g. dropout",
+        corrected=r"inverted dropout $B/q$, $B\sim$ Bernoulli$(q)$, has these moments "
+        r"with $\sigma^2=(1-q)/q$; plain dropout $B$ has mean $q$ and is an instance "
+        "only after rescaling",
+        kind="holds",
+        chapter="book/model",
+        label="errata-model-noise-moments",
+    ),
     # --- Ziyin, Li & Meng (2022): the two-layer network (book/two_layer) -----------
     Erratum(
         key="two-layer-eq2-sum",
@@ -125,10 +155,63 @@ ERRATA = (
         section="3",
         place="Eq. (2)",
         printed=r"inner sum $\sum_{i=1}^{d_1}W_{ji}x_i$",
-        corrected=r"the inner sum runs over the $d$ inputs, $\sum_{i=1}^{d}W_{ji}x_i$",
+        corrected=r"the inner sum runs over the $d$ inputs, $\sum_{i=1}^{d}W_{ji}x_i$; "
+        r"read literally, Theorem 1 would fail for $d_1<d$",
         kind="typo",
         chapter="book/two_layer",
         label="errata-two-layer-eq2-sum",
+    ),
+    Erratum(
+        key="two-layer-existence",
+        paper=_Z,
+        section="3",
+        place="existence of a global minimum of Eq. (2)",
+        printed="assumed in Section 3, proved for every depth in Proposition 1",
+        corrected=r"holds for $\gamma_u,\gamma_w>0$: $L\ge\gamma_{\min}\|\theta\|^2$, "
+        r"every minimiser in the ball $\|\theta\|^2\le\mathbb E[y^2]/\gamma_{\min}$; "
+        r"with $\gamma_u=0$ the infimum is not attained",
+        kind="holds",
+        chapter="book/two_layer",
+        label="holds-two-layer-existence",
+    ),
+    Erratum(
+        key="two-layer-lemma1",
+        paper=_Z,
+        section="3.1",
+        place="Lemma 1",
+        printed=r"$U_j^2=\frac{\gamma_w}{\gamma_u}\sum_iW_{ji}^2$ "
+        "at the global minimum",
+        corrected="holds at every critical point (SymPy); met by gradient descent "
+        "and by the brute-force minimisers",
+        kind="holds",
+        chapter="book/two_layer",
+        label="holds-two-layer-lemma1",
+    ),
+    Erratum(
+        key="two-layer-lemma2",
+        paper=_Z,
+        section="3.1",
+        place="Lemma 2, Eq. (3)",
+        printed=r"$U_i^2=U_j^2$ and $U_iW_{i:}=U_jW_{j:}$ at the global minimum",
+        corrected=r"holds for $\sigma^2>0$ (fails for $\sigma^2=0$); the averaging "
+        "move lowers the exact loss by the predicted amount",
+        kind="holds",
+        chapter="book/two_layer",
+        label="holds-two-layer-lemma2",
+    ),
+    Erratum(
+        key="two-layer-theorem1",
+        paper=_Z,
+        section="3.1",
+        place="Theorem 1, Eqs. (4)–(6)",
+        printed=r"origin iff $\|\mathbb E[xy]\|^2\le\gamma_u\gamma_w$; otherwise "
+        r"$U=b\mathbf r$, $W=\mathbf r\,\mathbb E[xy]^\top b\,[\dots]^{-1}$ with $b$ "
+        "from Eq. (6)",
+        corrected="holds: brute force over all weights reaches the same gain and the "
+        "predicted minimisers, also just below and just above the threshold",
+        kind="holds",
+        chapter="book/two_layer",
+        label="holds-two-layer-theorem1",
     ),
     Erratum(
         key="two-layer-threshold-strict",
@@ -142,17 +225,73 @@ ERRATA = (
         label="errata-two-layer-threshold-strict",
     ),
     Erratum(
+        key="two-layer-closed-form",
+        paper=_Z,
+        section="3.1",
+        place=r"text after Theorem 1: $b^*$ “generally not analytical by Galois "
+        "theory”",
+        printed=r"no closed form for $b^*$ in general; whitened data as the "
+        "special case",
+        corrected=r"holds, precisely: Eq. (6) has degree $2k$ in $b^2$, $k$ the "
+        r"number of eigenvalues of $A_0$ carrying signal; radicals for $k\le2$, "
+        r"Galois group $S_6$ for a $k=3$ instance",
+        kind="holds",
+        chapter="book/two_layer",
+        label="holds-two-layer-closed-form",
+    ),
+    Erratum(
+        key="two-layer-eq8",
+        paper=_Z,
+        section="3.2",
+        place="Eq. (8)",
+        printed=r"$b_*^2$ between $c/((\sigma^2+d_1)a_{\max})$ and "
+        r"$c/((\sigma^2+d_1)a_{\min})$",
+        corrected=r"holds on random instances with $\operatorname{cond}(A_0)$ up to "
+        r"$10^8$",
+        kind="holds",
+        chapter="book/two_layer",
+        label="holds-two-layer-eq8",
+    ),
+    Erratum(
         key="two-layer-lemma2-reg",
         paper=_Z,
         section="B.2",
         place="Eqs. (24)–(28), proof of Lemma 2",
-        printed=r"balanced parametrisation with weight decay "
+        printed=r"$U_i=b_i$, $W_{i:}=b_iw_i$, weight decay "
         r"$(\gamma_u+\gamma_w)\lVert b\rVert^2$",
-        corrected=r"holds only for $\gamma_u=\gamma_w$; in general "
-        r"$2\sqrt{\gamma_u\gamma_w}$ times the contributions",
+        corrected=r"balanced: $U_i=(\gamma_w/\gamma_u)^{1/4}b_i$, "
+        r"$W_{i:}=(\gamma_u/\gamma_w)^{1/4}b_iw_i$, weight decay "
+        r"$2\sqrt{\gamma_u\gamma_w}\lVert b\rVert^2$ (the printed one only for "
+        r"$\gamma_u=\gamma_w$)",
         kind="wrong",
         chapter="book/two_layer",
         label="errata-two-layer-lemma2-reg",
+    ),
+    Erratum(
+        key="two-layer-triangle",
+        paper=_Z,
+        section="B.2",
+        place="proof of Lemma 2, its last step",
+        printed=r"the triangle inequality is an equality only if "
+        r"$U_iW_{i:}=U_jW_{j:}$",
+        corrected="it is an equality for any two contributions pointing the same way; "
+        r"equal contributions follow from the noise term, which drops by "
+        r"$\frac{\sigma^2}{2}(p_i-p_j)^\top A_0(p_i-p_j)>0$",
+        kind="wrong",
+        chapter="book/two_layer",
+        label="errata-two-layer-triangle",
+    ),
+    Erratum(
+        key="two-layer-eq36",
+        paper=_Z,
+        section="B.3",
+        place="Eqs. (30)–(33), (36)",
+        printed=r"the reduced problem in $(b,v)$, its ridge solution, and the loss "
+        r"along $b$",
+        corrected="holds (SymPy, and the solver's weights have the ridge form)",
+        kind="holds",
+        chapter="book/two_layer",
+        label="holds-two-layer-eq36",
     ),
     Erratum(
         key="two-layer-eq37",
@@ -166,6 +305,17 @@ ERRATA = (
         label="errata-two-layer-eq37",
     ),
     Erratum(
+        key="two-layer-eq38",
+        paper=_Z,
+        section="B.4",
+        place="Eq. (38), proof of Proposition 1",
+        printed=r"“can be upper-bounded by”, before $\text{Eq. (9)}\ge\dots$",
+        corrected="lower-bounded (as the inequality says and the proof needs)",
+        kind="typo",
+        chapter="book/two_layer",
+        label="errata-two-layer-eq38",
+    ),
+    Erratum(
         key="two-layer-whitening",
         paper=_Z,
         section="C",
@@ -175,6 +325,32 @@ ERRATA = (
         kind="typo",
         chapter="book/two_layer",
         label="errata-two-layer-whitening",
+    ),
+    Erratum(
+        key="two-layer-eq104",
+        paper=_Z,
+        section="C",
+        place="Eq. (104)",
+        printed=r"$b_*^2=(\sqrt{\gamma_w/\gamma_u}\|\mathbb E[xy]\|-\gamma_w)/"
+        r"((\sigma^2+d_1)\sigma_x^2)$ for $A_0=\sigma_x^2I$",
+        corrected="holds: equals the solver's root and weights on random whitened "
+        "instances",
+        kind="holds",
+        chapter="book/two_layer",
+        label="holds-two-layer-eq104",
+    ),
+    Erratum(
+        key="two-layer-eq105-sign",
+        paper=_Z,
+        section="C",
+        place="Eq. (105)",
+        printed=r"$v=W_{i:}=\pm\sqrt{\cdots}\,\mathbb E[xy]/\|\mathbb E[xy]\|$, the "
+        "sign left free",
+        corrected=r"the sign of row $i$ is that of $U_i=b\mathbf r_i$; the opposite "
+        r"pairing raises the loss by $4d_1b^*v^\top\mathbb E[xy]$",
+        kind="typo",
+        chapter="book/two_layer",
+        label="errata-two-layer-eq105-sign",
     ),
     # --- Ziyin, Li & Meng (2022): networks of any depth (book/deep) ----------------
     Erratum(
@@ -416,18 +592,277 @@ ERRATA = (
         chapter="book/landscape",
         label="errata-landscape-eq86",
     ),
+    # --- Ziyin, Li & Meng (2022): bias terms (book/bias) ---------------------------
+    Erratum(
+        key="bias-eq108",
+        paper=_Z,
+        section="D.1",
+        place="Eqs. (107)–(108)",
+        printed=r"the loss with biases: mean term, noise term "
+        r"$\sigma^2\sum_iU_i^2(W_{i:}x+\beta^W_i)^2$, biases decayed like their layer",
+        corrected="holds (sympy expansion over noise and data; the exact loss of "
+        "`dln.expected_loss_bias` agrees with it and with Monte Carlo)",
+        kind="holds",
+        chapter="book/bias",
+        label="errata-bias-eq108",
+    ),
+    Erratum(
+        key="bias-prop5",
+        paper=_Z,
+        section="D.1",
+        place="Proposition 5",
+        printed=r"$U_j^2=\frac{\gamma_w}{\gamma_u}(\sum_iW_{ji}^2+(\beta^W_j)^2)$ at "
+        "the global minimum",
+        corrected=r"holds, at every stationary point; with a separate bias decay "
+        r"$\gamma_uU_j^2=\gamma_w\|W_{j:}\|^2+\gamma^b_w(\beta^W_j)^2$",
+        kind="holds",
+        chapter="book/bias",
+        label="errata-bias-prop5",
+    ),
+    Erratum(
+        key="bias-prop6",
+        paper=_Z,
+        section="D.1",
+        place="Proposition 6, Eq. (112)",
+        printed=r"third line $U_i\beta^W_i=U_j\beta^W_i$",
+        corrected=r"$U_i\beta^W_i=U_j\beta^W_j$ (then it holds, for $\sigma^2>0$)",
+        kind="typo",
+        chapter="book/bias",
+        label="errata-bias-prop6",
+    ),
+    Erratum(
+        key="bias-theorem5",
+        paper=_Z,
+        section="D.1",
+        place="Theorem 5, Eqs. (113)–(114)",
+        printed=r"$\beta^W=-\mathbf r\frac{\gamma_u}{\gamma_w}b\beta^U$, and "
+        r"$\beta^U$, $W$, the equation for $b$ built on it",
+        corrected=r"$(W_{j:},\beta^W_j)=r_jb\,M^{-1}(e'-\beta^U\mu')$ with "
+        r"$x'=(x,1)$, $M=b^2(d_1+\sigma^2)\mathbb E[x'x'^\top]+\Gamma$; "
+        r"$\beta^U$ from one linear equation; "
+        r"$\gamma_u=(e'-\beta^U\mu')^\top M^{-1}\Gamma M^{-1}(e'-\beta^U\mu')$",
+        kind="wrong",
+        chapter="book/bias",
+        label="errata-bias-theorem5",
+    ),
+    Erratum(
+        key="bias-eq115",
+        paper=_Z,
+        section="D.1",
+        place="Eq. (115), first line",
+        printed=r"$\partial L/\partial\beta^W$: "
+        r"$2\mathbb E[UWx+U\beta^W+\beta^U-y]U+2\gamma_w\beta^W$",
+        corrected=r"misses the noise term "
+        r"$2\sigma^2U_i^2(W_{i:}\mathbb E[x]+\beta^W_i)$",
+        kind="wrong",
+        chapter="book/bias",
+        label="errata-bias-eq115",
+    ),
+    Erratum(
+        key="bias-eq117",
+        paper=_Z,
+        section="D.1",
+        place="Eqs. (116)–(117)",
+        printed=r"$\beta^W_i=-\frac{\gamma_u}{\gamma_w}U_i\beta^U$",
+        corrected=r"$(\gamma_w+\sigma^2U_i^2)\beta^W_i=\gamma_uU_i\beta^U"
+        r"-\sigma^2U_i^2W_{i:}\mathbb E[x]$ (opposite sign, and a noise term)",
+        kind="wrong",
+        chapter="book/bias",
+        label="errata-bias-eq117",
+    ),
+    Erratum(
+        key="bias-eqs118-125",
+        paper=_Z,
+        section="D.1",
+        place="Eqs. (118)–(125)",
+        printed=r"the reduced loss and its stationary point, with $S_1,\dots,S_4$",
+        corrected="the exact loss only on the set where Eq. (117) holds, which misses "
+        r"the minimum; also $S_1$, $S_2$ have $b$ where $b^2$ belongs, (124) an extra "
+        r"factor $d_1$, (125) drops terms when $d\ge2$",
+        kind="wrong",
+        chapter="book/bias",
+        label="errata-bias-eqs118-125",
+    ),
+    Erratum(
+        key="bias-eq126",
+        paper=_Z,
+        section="D.1",
+        place=r"Eq. (126), $\mathbb E[x]=0$",
+        printed=r"$\beta^U=-\frac{S_3}{S_4}\mathbb E[y]$, "
+        r"$\beta^W=\mathbf r\frac{\gamma_u}{\gamma_w}b\frac{S_3}{S_4}\mathbb E[y]$",
+        corrected=r"$\beta^U=\mathbb E[y](\sigma^2b^2+\gamma_w)/\Delta$, "
+        r"$\beta^W=\mathbf r\,\gamma_ub\,\mathbb E[y]/\Delta$, "
+        r"$\Delta=(1+\gamma_u)(b^2(d_1+\sigma^2)+\gamma_w)-d_1b^2$; the line for $W$ "
+        "holds",
+        kind="wrong",
+        chapter="book/bias",
+        label="errata-bias-eq126",
+    ),
+    Erratum(
+        key="bias-eq127",
+        paper=_Z,
+        section="D.1",
+        place=r"Eq. (127), $\mathbb E[x]=0$",
+        printed=r"extra term $\frac{\gamma_u^2}{\gamma_w}\mathbb E[y]^2"
+        r"(S_3/S_4)^2$",
+        corrected=r"$\frac{\gamma_u^2}{\gamma_w}\mathbb E[y]^2(\gamma_w/\Delta)^2$",
+        kind="wrong",
+        chapter="book/bias",
+        label="errata-bias-eq127",
+    ),
+    Erratum(
+        key="bias-eq131",
+        paper=_Z,
+        section="D.2",
+        place="Eqs. (128)–(132)",
+        printed=r"$f_b=$ the network without biases $+\,\mathrm{bias}(w,\beta)$, "
+        r"the second free of $x$ and linear in $\beta$",
+        corrected=r"holds (with $\beta^{D}$ in Eq. (129) read as $\beta^{(D)}$)",
+        kind="holds",
+        chapter="book/bias",
+        label="errata-bias-eq131",
+    ),
+    Erratum(
+        key="bias-theorem6",
+        paper=_Z,
+        section="D.2",
+        place="Theorem 6",
+        printed=r"$\mathbb E[x]=0$, $\mathbb E[y]=0$: all biases vanish at the global "
+        "minima (equal weight decays)",
+        corrected="holds for any depth and any positive, also unequal, weight decays "
+        "of weights and biases; in fact every stationary point has zero biases",
+        kind="holds",
+        chapter="book/bias",
+        label="errata-bias-theorem6",
+    ),
     # --- Branigan & Velu (2021): Kawaguchi (book/no_bad_minima) ---------------------
+    Erratum(
+        key="nbm-baldi-hornik",
+        paper=_R,
+        section="1.1.3",
+        place="Proposition 1.1.1 (Baldi and Hornik)",
+        printed=r"$H=1$, $d_1<d_x=d_y$, distinct eigenvalues of $\Sigma$: convex in "
+        "each weight matrix, every local minimum global",
+        corrected=r"checked on $\tfrac12\|vu^\top-M\|_F^2$, $M=\mathrm{diag}(2,1)$: "
+        "Hessian in each factor is a multiple of I; every critical point found by "
+        "sympy is a global minimum or a strict saddle",
+        kind="holds",
+        chapter="book/no_bad_minima",
+        label="errata-nbm-baldi-hornik",
+    ),
+    Erratum(
+        key="nbm-kawaguchi-parts123",
+        paper=_R,
+        section="1.2",
+        place="Theorem 2.3 (i)-(iii)",
+        printed="non-convex and non-concave; every local minimum global; every other "
+        "critical point a saddle",
+        corrected="holds on Example 1.3.1 (all critical points, by sympy) and for "
+        "gradient descent from many starts, 1 to 3 hidden layers: every run reaches "
+        "the least-squares loss",
+        kind="holds",
+        chapter="book/no_bad_minima",
+        label="errata-nbm-kawaguchi-parts123",
+    ),
+    Erratum(
+        key="nbm-kawaguchi-part4",
+        paper=_R,
+        section="1.2",
+        place="Theorem 2.3 (iv)",
+        printed=r"a negative Hessian eigenvalue at every saddle if $H=1$, or if "
+        r"$H\ge2$ and $\operatorname{rank}(W_H\cdots W_2)=\min(d_H,\dots,d_1)$",
+        corrected=r"holds at a saddle with $\operatorname{rank}W_2=p$ ($H=2$); the "
+        r"condition is needed: the origin for $H\ge2$ is a saddle with zero Hessian",
+        kind="holds",
+        chapter="book/no_bad_minima",
+        label="errata-nbm-kawaguchi-part4",
+    ),
+    Erratum(
+        key="nbm-example-setup",
+        paper=_R,
+        section="1.3",
+        place="Claim 1.3.1 and Example 1.3.1, assumptions and loss",
+        printed=r"$XX^\top=5$, $XY^\top=10$, one eigenvalue of $\Sigma$; the loss "
+        r"$\tfrac12((-2+s)^2+(-4+2s)^2)$",
+        corrected=r"holds ($\Sigma=20$; the loss is $\tfrac52(s-2)^2$, "
+        r"$s=a_1b_1+a_2b_2$)",
+        kind="holds",
+        chapter="book/no_bad_minima",
+        label="errata-nbm-example-setup",
+    ),
+    Erratum(
+        key="nbm-example-derivatives",
+        paper=_R,
+        section="1.3",
+        place="Example 1.3.1, gradient and Hessian",
+        printed=r"$\nabla\bar L$ and $\nabla^2\bar L$ with "
+        r"$\mathcal E_1$, $\mathcal E_2$",
+        corrected="holds (sympy); the gradient is $5(s-2)(b_1,b_2,a_1,a_2)$",
+        kind="holds",
+        chapter="book/no_bad_minima",
+        label="errata-nbm-example-derivatives",
+    ),
+    Erratum(
+        key="nbm-example-eigenvalues",
+        paper=_R,
+        section="1.3",
+        place=r"Example 1.3.1, eigenvalues $\Lambda(AB)$",
+        printed=r"$\pm5(2-s)$ and $\tfrac52(n\mp\mathcal S)$",
+        corrected="holds: their product form equals the characteristic polynomial "
+        "of the Hessian",
+        kind="holds",
+        chapter="book/no_bad_minima",
+        label="errata-nbm-example-eigenvalues",
+    ),
+    Erratum(
+        key="nbm-example-families",
+        paper=_R,
+        section="1.3",
+        place="Example 1.3.1, the critical points",
+        printed=r"$(a_1,a_2,b_1,(2-a_1b_1)/a_2)$ and $(a_1,0,2/a_1,b_2)$ "
+        r"for $a_1,a_2,b_1,b_2\in\mathbb R$",
+        corrected=r"the first family needs $a_2\ne0$, the second $a_1\ne0$; so "
+        r"restricted they are exactly the surface $a_1b_1+a_2b_2=2$",
+        kind="missing hypothesis",
+        chapter="book/no_bad_minima",
+        label="errata-nbm-example-families",
+    ),
+    Erratum(
+        key="nbm-example-origin",
+        paper=_R,
+        section="1.3",
+        place="Example 1.3.1, Hessian at the origin",
+        printed=r"$\Lambda(0)=(-10,-10,10,10)$: a saddle",
+        corrected="holds (a strict saddle)",
+        kind="holds",
+        chapter="book/no_bad_minima",
+        label="errata-nbm-example-origin",
+    ),
     Erratum(
         key="nbm-family-eigenvalues",
         paper=_R,
         section="1.3",
-        place="Example 1.3.1",
+        place="Example 1.3.1, Hessian on the families",
         printed="the nonzero Hessian eigenvalue of each of the two families of "
         "critical points",
         corrected="the two eigenvalues belong to the other family (swapped)",
         kind="wrong",
         chapter="book/no_bad_minima",
         label="errata-nbm-family-eigenvalues",
+    ),
+    Erratum(
+        key="nbm-distinct-eigenvalues",
+        paper=_R,
+        section="1.3",
+        place="Remark 1.3.1, distinct eigenvalues",
+        printed=r"the proof needs distinct eigenvalues of $\Sigma$; the conclusion "
+        "may not",
+        corrected=r"on $\tfrac12\|vu^\top-I\|_F^2$ the global minima form a "
+        "continuum, BFGS ends on a uniformly spread direction, and no run ends at a "
+        "bad minimum",
+        kind="holds",
+        chapter="book/no_bad_minima",
+        label="errata-nbm-distinct-eigenvalues",
     ),
     # --- Branigan & Velu (2021): Hardt & Ma (book/identity_matters) ----------------
     Erratum(

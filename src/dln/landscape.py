@@ -39,9 +39,12 @@ __all__ = [
     "unflatten_weights",
     "gradient",
     "hessian",
+    "newton_step",
     "CriticalPoint",
     "classify_hessian",
     "classify_critical_point",
+    "autograd_gradient",
+    "autograd_hessian",
     "KINDS",
 ]
 
@@ -115,6 +118,28 @@ def _setup(weights, A0, Exy, Ey2, gamma, sigma2):
     return loss_of_flat, theta
 
 
+def autograd_gradient(f, theta) -> np.ndarray:
+    """Gradient of a scalar torch function ``f`` of one float64 vector at ``theta``.
+
+    The unvalidated engine behind :func:`gradient` (and the network with biases):
+    ``theta`` is a float64 torch tensor, ``f(theta)`` a 0-d tensor.
+    """
+    import torch
+
+    theta = theta.detach().clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(f(theta), theta)
+    return g.detach().numpy()
+
+
+def autograd_hessian(f, theta) -> np.ndarray:
+    """Hessian of a scalar torch function ``f`` at ``theta`` (reverse over reverse),
+    symmetrised; the engine behind :func:`hessian`."""
+    import torch
+
+    H = torch.autograd.functional.hessian(f, theta.detach()).detach().numpy()
+    return 0.5 * (H + H.T)
+
+
 def gradient(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2) -> np.ndarray:
     """Exact gradient of the exact expected loss (paper Eq. 9) with respect to the
     flattened weights.
@@ -137,12 +162,8 @@ def gradient(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2) -> np.ndarray:
     ValueError
         On inconsistent shapes, non-finite entries, or negative ``gamma`` / ``sigma2``.
     """
-    import torch
-
     f, theta = _setup(weights, A0, Exy, Ey2, gamma, sigma2)
-    theta.requires_grad_(True)
-    (g,) = torch.autograd.grad(f(theta), theta)
-    return g.detach().numpy()
+    return autograd_gradient(f, theta)
 
 
 def hessian(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2) -> np.ndarray:
@@ -169,11 +190,52 @@ def hessian(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2) -> np.ndarray:
     ValueError
         On inconsistent shapes, non-finite entries, or negative ``gamma`` / ``sigma2``.
     """
-    import torch
-
     f, theta = _setup(weights, A0, Exy, Ey2, gamma, sigma2)
-    H = torch.autograd.functional.hessian(f, theta).detach().numpy()
-    return 0.5 * (H + H.T)
+    return autograd_hessian(f, theta)
+
+
+def newton_step(weights, A0, Exy=None, Ey2=None, *, gamma, sigma2) -> tuple:
+    """The Newton step of the exact loss (paper Eq. 9) at ``weights``, and the decrement
+    it predicts.
+
+    With the exact gradient ``g`` and Hessian ``H`` (:func:`gradient`,
+    :func:`hessian`), the step is ``s = H^+ g`` (pseudo-inverse) and the decrement
+    ``g.s / 2``. Where ``H`` is positive definite, ``weights - s`` is the minimiser of
+    the local quadratic model: ``||s||`` estimates the distance from ``weights`` to the
+    local minimiser they approach, and the decrement how much lower the loss is there,
+    both to leading order. At a saddle or a degenerate point these are only the
+    quantities of the model (classify the point with :func:`classify_critical_point`).
+
+    Parameters
+    ----------
+    weights : list of arrays
+        ``[W_1, ..., W_D, U]`` as in :func:`dln.expected_loss`.
+    A0, Exy, Ey2 : data moments, or a :class:`dln.DataStats` as ``A0``
+    gamma, sigma2 : weight decays and noise variances, as in :func:`dln.expected_loss`
+
+    Returns
+    -------
+    (step, decrement) : (ndarray, float)
+        ``H^+ g`` in the order of :func:`flatten_weights`, and ``g.H^+ g / 2 >= 0``.
+
+    Raises
+    ------
+    ValueError
+        On inconsistent shapes, non-finite entries, or negative ``gamma`` / ``sigma2``.
+
+    Examples
+    --------
+    >>> import numpy as np, dln
+    >>> stats = dln.random_stats(2, seed=0, signal=1.0)
+    >>> sol = dln.global_minimum(stats, depth=1, width=2, gamma=0.1, sigma2=0.5)
+    >>> step, dec = dln.newton_step(sol.weights, stats, gamma=0.1, sigma2=0.5)
+    >>> bool(np.linalg.norm(step) < 1e-10 and dec < 1e-20)
+    True
+    """
+    g = gradient(weights, A0, Exy, Ey2, gamma=gamma, sigma2=sigma2)
+    H = hessian(weights, A0, Exy, Ey2, gamma=gamma, sigma2=sigma2)
+    step = np.linalg.lstsq(H, g, rcond=None)[0]
+    return step, float(abs(g @ step) / 2)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,10 @@
 For a one-dimensional label the expected squared error of a linear predictor ``x ->
 p.x`` is ``E[(p.x - y)^2] = p^T A0 p - 2 p.E[xy] + E[y^2]``, so three moments of the
 data (``A0 = E[x x^T]``, ``E[xy]`` and ``E[y^2]``) are all a deep linear network ever
-sees. This module builds them from samples, checks given ones, and works in the
-eigenbasis of ``A0``, where the solver lives.
+sees. A network with biases (paper Appendix D) also sees the means ``E[x]`` and
+``E[y]``, which :class:`DataStats` carries when they are given. This module builds the
+moments from samples, checks given ones, and works in the eigenbasis of ``A0``, where
+the solver lives.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from functools import cached_property
 
 import numpy as np
 
-from ._validation import finite_array, positive_int, positive_scalar
+from ._validation import finite_array, finite_scalar, positive_int, positive_scalar
 
 __all__ = [
     "DataStats",
     "data_stats",
     "as_stats",
+    "augmented_stats",
     "random_stats",
 ]
 
@@ -30,7 +33,7 @@ _CONSISTENCY_RTOL = 1e-6
 
 @dataclass(frozen=True)
 class DataStats:
-    """Second moments of a data distribution, validated.
+    """Second moments (and optionally the means) of a data distribution, validated.
 
     Parameters
     ----------
@@ -40,6 +43,10 @@ class DataStats:
         ``E[x y]``.
     Ey2 : float
         ``E[y^2]``.
+    Ex : (d,) array, optional
+        ``E[x]``; give it together with ``Ey`` (the network with biases needs both).
+    Ey : float, optional
+        ``E[y]``.
 
     Raises
     ------
@@ -47,12 +54,24 @@ class DataStats:
         If shapes disagree, an entry is not finite, ``A0`` is not symmetric or not PSD,
         or the three moments cannot belong to one distribution (the joint second-moment
         matrix ``[[A0, Exy], [Exy^T, Ey2]]`` is not PSD: ``E[xy]`` has a component along
-        a null direction of ``A0``, or ``E[y^2] < E[xy]^T A0^+ E[xy]``).
+        a null direction of ``A0``, or ``E[y^2] < E[xy]^T A0^+ E[xy]``); if only one of
+        ``Ex``, ``Ey`` is given, or the means are inconsistent with the second moments
+        (the second moments of ``(x, 1)`` and ``y`` are not those of one distribution:
+        a negative variance, for instance).
+
+    Examples
+    --------
+    >>> import numpy as np, dln
+    >>> st = dln.DataStats(np.eye(2), np.zeros(2), 1.0, Ex=np.array([0.5, 0.0]), Ey=0.0)
+    >>> st.has_means, np.round(st.centred().A0, 2).tolist()
+    (True, [[0.75, 0.0], [0.0, 1.0]])
     """
 
     A0: np.ndarray
     Exy: np.ndarray
     Ey2: float
+    Ex: np.ndarray | None = None
+    Ey: float | None = None
 
     def __post_init__(self):
         A0 = finite_array(self.A0, "A0", ndim=2)
@@ -81,6 +100,100 @@ class DataStats:
         object.__setattr__(self, "Exy", Exy)
         object.__setattr__(self, "Ey2", Ey2)
         self._check_psd_and_consistency()
+        if (self.Ex is None) != (self.Ey is None):
+            raise ValueError("give both means Ex = E[x] and Ey = E[y], or neither")
+        if self.Ex is not None:
+            Ex = finite_array(self.Ex, "Ex", ndim=1)
+            if Ex.shape[0] != A0.shape[0]:
+                raise ValueError(
+                    f"Ex must have length {A0.shape[0]} to match A0; got {Ex.shape[0]}"
+                )
+            Ey = finite_scalar(self.Ey, "Ey")
+            Ex = Ex.copy()
+            Ex.setflags(write=False)
+            object.__setattr__(self, "Ex", Ex)
+            object.__setattr__(self, "Ey", Ey)
+            try:  # the moments of (x, 1) and y must be those of one distribution
+                _augmented_moments(self)
+            except ValueError as err:
+                raise ValueError(
+                    "the means Ex, Ey are inconsistent with the second moments (the "
+                    f"moments of (x, 1) and y fail the check): {err}"
+                ) from None
+
+    # --- the means
+    # -------------------------------------------------------------------------
+    @property
+    def has_means(self) -> bool:
+        """Whether ``E[x]`` and ``E[y]`` were given (a network with biases needs
+        them)."""
+        return self.Ex is not None
+
+    def _require_means(self, what):
+        if not self.has_means:
+            raise ValueError(
+                f"{what} needs the means E[x] and E[y]: build the moments with "
+                "dln.data_stats(X, y), DataStats(..., Ex=..., Ey=...) or "
+                "DataStats.with_means"
+            )
+
+    def centred(self) -> DataStats:
+        """The moments of the centred data ``(x - E[x], y - E[y])``: covariance, cross
+        covariance, variance, and zero means.
+
+        Rounding of ``A0 - E[x]E[x]^T`` can leave an eigenvalue of the joint covariance
+        a few ulps below zero; such eigenvalues (the joint matrix was validated as PSD)
+        are set to zero.
+
+        Raises
+        ------
+        ValueError
+            If the means were not given.
+        """
+        self._require_means("centred()")
+        d = self.dim
+        J = np.empty((d + 1, d + 1))
+        J[:d, :d] = self.A0 - np.outer(self.Ex, self.Ex)
+        J[:d, d] = J[d, :d] = self.Exy - self.Ex * self.Ey
+        J[d, d] = self.Ey2 - self.Ey**2
+        J = 0.5 * (J + J.T)
+        lam, V = np.linalg.eigh(J)
+        if lam[0] < 0:
+            J = (V * np.maximum(lam, 0.0)) @ V.T
+            J = 0.5 * (J + J.T)
+        return DataStats(
+            J[:d, :d], J[:d, d], max(float(J[d, d]), 0.0), Ex=np.zeros(d), Ey=0.0
+        )
+
+    def with_means(self, Ex, Ey) -> DataStats:
+        """The moments of ``(x + Ex, y + Ey)`` when these moments are those of centred
+        data ``(x, y)``: ``A0 + Ex Ex^T``, ``E[xy] + Ex Ey``, ``E[y^2] + Ey^2``.
+
+        Moments without means are taken as centred (as :func:`random_stats` builds
+        them).
+
+        Raises
+        ------
+        ValueError
+            If these moments carry nonzero means, or ``Ex``, ``Ey`` are not a finite
+            vector of length ``d`` and a finite number.
+        """
+        if self.has_means and (np.any(self.Ex != 0) or self.Ey != 0):
+            raise ValueError(
+                "with_means shifts centred data, but these moments have nonzero means; "
+                "call centred() first"
+            )
+        Ex = finite_array(Ex, "Ex", ndim=1)
+        if Ex.shape[0] != self.dim:
+            raise ValueError(f"Ex must have length {self.dim}; got {Ex.shape[0]}")
+        Ey = finite_scalar(Ey, "Ey")
+        return DataStats(
+            self.A0 + np.outer(Ex, Ex),
+            self.Exy + Ex * Ey,
+            self.Ey2 + Ey**2,
+            Ex=Ex,
+            Ey=Ey,
+        )
 
     # --- the eigenbasis of A0
     # -------------------------------------------------------------------------
@@ -184,7 +297,7 @@ class DataStats:
 
 def data_stats(X, y) -> DataStats:
     """The empirical moments of a data set, ``A0 = X^T X / n``, ``E[xy] = X^T y / n``,
-    ``E[y^2] = y.y / n``.
+    ``E[y^2] = y.y / n``, and the means ``E[x]``, ``E[y]``.
 
     Parameters
     ----------
@@ -200,7 +313,40 @@ def data_stats(X, y) -> DataStats:
     if X.shape[0] == 0:
         raise ValueError("X and y must hold at least one sample")
     n = X.shape[0]
-    return DataStats(X.T @ X / n, X.T @ y / n, float(y @ y / n))
+    return DataStats(
+        X.T @ X / n,
+        X.T @ y / n,
+        float(y @ y / n),
+        Ex=X.mean(axis=0),
+        Ey=float(y.mean()),
+    )
+
+
+def _augmented_moments(stats: DataStats) -> DataStats:
+    """The moments of the augmented input ``x' = (x, 1)`` and the label ``y`` (validated
+    by :class:`DataStats`): ``[[A0, E[x]], [E[x]^T, 1]]``, ``(E[xy], E[y])``,
+    ``E[y^2]``."""
+    d = stats.dim
+    A = np.empty((d + 1, d + 1))
+    A[:d, :d] = stats.A0
+    A[:d, d] = A[d, :d] = stats.Ex
+    A[d, d] = 1.0
+    return DataStats(A, np.append(stats.Exy, stats.Ey), stats.Ey2)
+
+
+def augmented_stats(stats: DataStats) -> DataStats:
+    """The second moments of ``x' = (x, 1)`` and ``y``: the input of a layer whose bias
+    is its last column (paper Eq. 109).
+
+    Raises
+    ------
+    ValueError
+        If ``stats`` has no means.
+    """
+    if not isinstance(stats, DataStats):
+        raise ValueError(f"stats must be a dln.DataStats; got {type(stats).__name__}")
+    stats._require_means("augmented_stats")
+    return _augmented_moments(stats)
 
 
 def as_stats(A0, Exy=None, Ey2=None) -> DataStats:

@@ -23,6 +23,8 @@ __all__ = [
     "init_weights",
     "train_exact",
     "train_sampled",
+    "optimise_batched",
+    "check_init",
     "OPTIMIZERS",
 ]
 
@@ -96,7 +98,9 @@ def init_weights(n_nets, input_dim, spec: NetworkSpec, *, init_scale, seed) -> l
     return weights
 
 
-def _check_init(init, n_nets, input_dim, spec):
+def check_init(init, n_nets, input_dim, spec):
+    """Check initial weights ``[W_1, ..., W_D, U]`` with a leading axis ``n_nets``
+    against ``spec``; return float arrays."""
     shapes = [
         (n_nets, w, f) for w, f in zip(spec.widths, (input_dim,) + spec.widths[:-1])
     ] + [(n_nets, spec.widths[-1])]
@@ -166,7 +170,7 @@ def _common(
     if init is None:
         init = init_weights(n_nets, stats.dim, spec, init_scale=init_scale, seed=seed)
     else:
-        init = _check_init(init, n_nets, stats.dim, spec)
+        init = check_init(init, n_nets, stats.dim, spec)
     params = [
         torch.tensor(W, dtype=torch.float64, device=dev, requires_grad=True)
         for W in init
@@ -281,18 +285,40 @@ def train_exact(
         device,
         label_scale,
     )
+    return optimise_batched(
+        params,
+        exact,
+        steps=steps,
+        lr=lr,
+        optimizer=optimizer,
+        record_every=record_every,
+        device=dev,
+    )
+
+
+def optimise_batched(
+    params, loss_fn, *, steps, lr, optimizer, record_every, device
+) -> TrainResult:
+    """Full-batch optimisation of many independent problems at once, unvalidated.
+
+    The engine behind :func:`train_exact` (and the brute force with biases):
+    ``params`` is a list of leaf tensors with ``requires_grad`` and a leading batch
+    axis, ``loss_fn()`` returns the batch of losses (shape ``(n,)``); each step
+    minimises their sum (the problems do not interact, so its gradient is each
+    problem's own). The recorded losses are ``loss_fn()`` values.
+    """
     opt = _optimizer(params, optimizer, lr)
 
     def closure():
         opt.zero_grad()
-        total = exact().sum()
+        total = loss_fn().sum()
         total.backward()
         return total
 
     def step():
         opt.step(closure)
 
-    return _run(params, step, exact, steps, record_every, dev)
+    return _run(params, step, loss_fn, steps, record_every, device)
 
 
 def train_sampled(
