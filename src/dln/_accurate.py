@@ -18,7 +18,7 @@ import numpy as np
 __all__ = ["dot2", "residual2"]
 
 _SPLITTER = 134217729.0  # 2^27 + 1
-_BLOCK = 1 << 16  # entries per block of the residual (~6 MB of temporaries)
+_BLOCK = 1 << 16  # at most this many entries per block of the residual
 
 
 def _split(a):
@@ -57,7 +57,7 @@ def _sum2(terms, errors):
 
 def _pow2_scale(x) -> float:
     """A power of two ``2^k`` with ``max |x| * 2^k`` in ``[0.5, 1)`` (1 for zero)."""
-    m = float(np.max(np.abs(x))) if np.size(x) else 0.0
+    m = max(float(np.max(x)), -float(np.min(x))) if np.size(x) else 0.0  # no |x| copy
     return float(np.ldexp(1.0, -np.frexp(m)[1])) if m > 0 else 1.0
 
 
@@ -84,14 +84,17 @@ def residual2(A, Z, tau, rhs) -> np.ndarray:
     tau = np.broadcast_to(np.asarray(tau, dtype=float), (k,))
     sa = _pow2_scale(A)
     sz = np.array([_pow2_scale(Z[:, j]) for j in range(k)])
-    As, Zt = A * sa, (Z * sz).T  # (k, d): one system per row
+    Zt = (Z * sz).T  # (k, d): one system per row; A is scaled block by block below
     taus = tau * sa
     rhs_s = np.asarray(rhs, dtype=float)[:, None] * (sa * sz)  # (d, k)
     out = np.empty((d, k))
-    block = max(1, _BLOCK // (k * d))
+    # about d^2 / 16 entries per block (a dozen temporaries then take under one d x d
+    # matrix), at least 4096 and at most _BLOCK
+    entries = min(_BLOCK, max(4096, d * d // 16))
+    block = max(1, entries // (k * d))
     for i in range(0, d, block):
         rows = slice(i, i + block)
-        p, err = _two_prod(As[rows, None, :], Zt[None, :, :])  # (rows, k, d)
+        p, err = _two_prod(A[rows, None, :] * sa, Zt[None, :, :])  # (rows, k, d)
         pt, et = _two_prod(np.broadcast_to(taus, (Zt[:, rows].T.shape)), Zt[:, rows].T)
         terms = np.concatenate((p, pt[..., None], -rhs_s[rows, :, None]), axis=-1)
         errors = np.concatenate((err, et[..., None]), axis=-1)
