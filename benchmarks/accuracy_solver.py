@@ -80,6 +80,7 @@ def main():
         f"{'cond(A0)':>9} | {'eps*kappa':>9} | {'b*':>8} {'loss':>8} {'gain':>8}"
         f" (refined) | {'b*':>8} {'loss':>8} {'gain':>8} (eigendecomposition only)"
     )
+    gate = solution._REFINE_COND
     for log_c in range(0, 14):
         worst = {True: np.zeros(3), False: np.zeros(3)}
         ek = 0.0
@@ -90,13 +91,13 @@ def main():
             for D in (1, 2, 3):
                 arch = dict(depth=D, width=3, gamma=1e-3, sigma2=0.3)
                 for refine in (True, False):
-                    solution._REFINE_COND = 100.0 if refine else np.inf
+                    solution._REFINE_COND = gate if refine else np.inf
                     sol = dln.global_minimum(stats, **arch)
                     ref = reference(stats, arch, sol)
                     worst[refine] = np.maximum(worst[refine], errors(sol, ref))
                 if not sol.is_trivial:
                     ek = max(ek, EPS * stats.a_max / (stats.a_min + sol.tau))
-        solution._REFINE_COND = 100.0
+        solution._REFINE_COND = gate
         r, u = worst[True], worst[False]
         print(
             f"{10.0**log_c:9.0e} | {ek:9.1e} | {r[0]:8.1e} {r[1]:8.1e} {r[2]:8.1e}"

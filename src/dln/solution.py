@@ -532,8 +532,9 @@ class Solution:
 
 # Refinement (see _refined_roots): applied at a root whose system A0 + tau I has a
 # condition number above this; below it the eigendecomposition route alone is good to
-# about 4e-14 (its error is about eps times the condition number).
-_REFINE_COND = 100.0
+# about 5e-13 (its error is about eps times the condition number), and its speed is
+# kept where refinement would cost most (large d, where a residual is O(d^2)).
+_REFINE_COND = 1e3
 _REFINE_STEPS = 12
 
 
@@ -689,12 +690,12 @@ def global_minimum(A0, Exy=None, Ey2=None, *, depth, width, gamma, sigma2) -> So
     of ``A0`` is exact only for a matrix within about ``d eps ||A0||`` of it, so by
     itself it gives ``b*`` and the loss to a relative error of about ``eps * kappa``,
     ``kappa = a_max / (a_min + tau*)`` (4e-3 in the loss at cond(A0) = 1e13). Where
-    ``kappa > 100`` and ``A0`` is numerically nonsingular, the roots and the input layer
+    ``kappa > 1e3`` and ``A0`` is numerically nonsingular, the roots and the input layer
     are refined against ``A0`` itself (iterative refinement with residuals in twice the
     working precision, ``O(d^2)`` per step, a few steps per root). Against a 50-digit
     reference on rotated ``A0`` (d = 5, D = 1-3) the relative errors of ``b*``, the
     loss and the gain ``L - E[y^2]`` are then below 5e-15 for every condition number
-    from 1e3 to 1e13, and below 4e-14 under 1e3 where no refinement is needed
+    from 1e4 to 1e13, and below 5e-13 up to 1e3, where no refinement is applied
     (``benchmarks/accuracy_solver.py``). For a numerically singular ``A0``
     there is no refinement, and the error is ``eps`` times ``a_max`` over the smallest
     positive eigenvalue plus ``tau*``.
