@@ -127,3 +127,66 @@ def test_bad_inputs_raise():
         )  # cond(A0) = 10: not a multiple of I
     with pytest.raises(ValueError, match="whitened"):
         dln.two_layer_whitened_row(st, 2, 0.1, 0.1, 0.5)
+
+
+# --- networks of any depth (Proposition 3, Theorem 3) --------------------------------
+
+
+@pytest.mark.parametrize("depth", [2, 3, 5])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_deep_signal_thresholds_bracket_the_exact_ones(depth, seed):
+    """Eq. 14's signal <= exact existence threshold <= Eq. 15's; Eq. 18's >= exact
+    global threshold (the exact ones from dln.critical_signals, the solver's)."""
+    stats = dln.random_stats(5, seed=seed, cond=300.0, signal=1.0)
+    arch = dict(depth=depth, width=3, sigma2=0.4, gamma=0.02)
+    s14, s15 = dln.deep_signal_bounds(stats, **arch)
+    s18 = dln.deep_global_signal(stats, **arch)
+    s_exist, s_global = dln.critical_signals(stats, **arch)
+    assert s14 < s_exist < s15 and s_global < s18
+
+
+@pytest.mark.parametrize("depth", [2, 4])
+def test_deep_thresholds_are_exact_for_whitened_data(depth):
+    stats = dln.DataStats(2.0 * np.eye(3), np.array([0.3, -0.2, 0.5]), 1.0)
+    arch = dict(depth=depth, width=4, sigma2=0.5, gamma=0.05)
+    s14, s15 = dln.deep_signal_bounds(stats, **arch)
+    s_exist, s_global = dln.critical_signals(stats, **arch)
+    np.testing.assert_allclose([s14, s15], [s_exist, s_exist], rtol=1e-10)
+    assert dln.deep_global_signal(stats, **arch) == pytest.approx(s_global, rel=1e-10)
+
+
+def test_deep_thresholds_at_depth_one_are_the_two_layer_threshold():
+    stats = dln.random_stats(3, seed=2, cond=10.0)
+    arch = dict(depth=1, width=2, sigma2=0.3, gamma=0.07)
+    assert dln.deep_signal_bounds(stats, **arch) == (0.07, 0.07)
+    assert dln.deep_global_signal(stats, **arch) == 0.07
+
+
+@pytest.mark.parametrize("depth", [2, 3, 6])
+def test_deep_b_bounds_hold_at_every_solution(depth):
+    rng = np.random.default_rng(depth)
+    for k in range(20):
+        stats = dln.random_stats(
+            4, seed=k, cond=10 ** rng.uniform(0, 4), signal=10 ** rng.uniform(-1, 1)
+        )
+        arch = dict(depth=depth, width=int(rng.integers(1, 5)), sigma2=0.5, gamma=0.01)
+        lower, upper = dln.deep_b_bounds(stats, **arch)
+        sol = dln.global_minimum(stats, **arch)
+        for b in sol.roots[1:]:
+            assert lower * (1 - 1e-12) <= b <= upper * (1 + 1e-12)
+
+
+def test_deep_conditions_bad_input():
+    stats = dln.random_stats(3, seed=0)
+    arch = dict(depth=2, width=2, sigma2=0.1, gamma=0.1)
+    with pytest.raises(ValueError, match="one integer"):
+        dln.deep_signal_bounds(stats, **{**arch, "width": [2, 3]})
+    with pytest.raises(ValueError, match="gamma"):
+        dln.deep_global_signal(stats, **{**arch, "gamma": 0.0})
+    with pytest.raises(ValueError, match="depth >= 2"):
+        dln.deep_b_bounds(stats, **{**arch, "depth": 1})
+    singular = dln.DataStats(np.diag([0.0, 1.0]), np.array([0.0, 0.5]), 1.0)
+    with pytest.raises(ValueError, match="positive definite"):
+        dln.deep_signal_bounds(singular, **arch)
+    with pytest.raises(ValueError, match="DataStats"):
+        dln.deep_b_bounds(np.eye(2), **arch)

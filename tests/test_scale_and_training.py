@@ -71,3 +71,38 @@ def test_train_exact_bad_input(kwargs, message):
     base.update(kwargs)
     with pytest.raises(ValueError, match=message):
         dln.train_exact(st, **base)
+
+
+def test_train_exact_label_scale_is_training_on_scaled_labels():
+    """Network n with label_scale c_n follows exactly the run on the moments
+    (A0, c_n E[xy], c_n^2 E[y^2])."""
+    stats = dln.random_stats(3, seed=2, cond=5.0, signal=1.0)
+    arch = dict(depth=2, width=2, gamma=0.05, sigma2=0.3)
+    c = np.array([0.5, 2.0])
+    init = dln.init_weights(2, 3, dln.network_spec(**arch), init_scale=1.0, seed=4)
+    both = dln.train_exact(
+        stats,
+        **arch,
+        n_nets=2,
+        steps=30,
+        lr=0.02,
+        init=init,
+        label_scale=c,
+        device="cpu",
+    )
+    for n in range(2):
+        scaled = dln.DataStats(stats.A0, c[n] * stats.Exy, c[n] ** 2 * stats.Ey2)
+        one = dln.train_exact(
+            scaled,
+            **arch,
+            n_nets=1,
+            steps=30,
+            lr=0.02,
+            init=[W[n : n + 1] for W in init],
+            device="cpu",
+        )
+        np.testing.assert_allclose(both.history[:, n], one.history[:, 0], rtol=1e-12)
+    with pytest.raises(ValueError, match="label_scale"):
+        dln.train_exact(stats, **arch, n_nets=2, steps=1, label_scale=[1.0, -1.0])
+    with pytest.raises(ValueError, match="label_scale"):
+        dln.train_exact(stats, **arch, n_nets=2, steps=1, label_scale=[1.0])

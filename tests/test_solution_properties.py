@@ -374,8 +374,9 @@ def test_critical_point_on_the_edge_of_the_search_window():
 @settings(max_examples=40, **SETTINGS)
 @given(instances(max_depth=5))
 def test_curvature_bound_used_by_the_root_search(inst):
-    """The root search relies on phi'' in [-1/2, 1] (see dln.solution._critical_points);
-    check it by differences."""
+    """The root search relies on phi'' in [-1/2, 1] and |phi'''| <= 8 (see
+    dln.solution._cells_to_search); check both by differences, and the closed form of
+    phi'' against the differences of phi'."""
     from dln.network import network_spec
     from dln.solution import reduced_problem
 
@@ -385,10 +386,33 @@ def test_curvature_bound_used_by_the_root_search(inst):
         return
     u = np.linspace(P.log_a.min() - 10, P.log_a.max() + 10, 4001)
     h = u[1] - u[0]
-    second = (
-        np.diff(P.dphi(u)) / h
-    )  # mean of phi'' over each cell, so it obeys the same bounds
+    # means of phi'' and phi''' over each cell, so they obey the same bounds
+    second = np.diff(P.dphi(u)) / h
+    third = np.diff(P.d2phi(u)) / h
     assert second.min() >= -0.5 - 1e-6 and second.max() <= 1.0 + 1e-6, (
         second.min(),
         second.max(),
     )
+    assert np.abs(third).max() <= 8.0 + 1e-6, np.abs(third).max()
+    # phi'' in closed form vs differences of phi' (error O(h^2 |phi''''|) + rounding)
+    mid = 0.5 * (P.d2phi(u[1:]) + P.d2phi(u[:-1]))
+    assert np.abs(mid - second).max() <= 1e-4, np.abs(mid - second).max()
+
+
+def test_cell_rule_of_the_critical_point_search():
+    """The rule that decides which grid cells of phi' must be searched again."""
+    from dln.solution import _cells_to_search
+
+    grid = np.array([0.0, 0.05])
+
+    def search(d_lo, d_hi, d2_lo=np.nan, d2_hi=np.nan):
+        dp = np.array([d_lo, d_hi])
+        cells = _cells_to_search(grid, dp, np.array([d2_lo]), np.array([d2_hi]))
+        return bool(cells[1][0])
+
+    # no sign change: a hidden pair needs 2 d_lo + d_hi <= h (positive values)
+    assert not search(0.1, 0.1) and search(0.01, 0.01)
+    assert not search(-0.1, -0.1) and search(-0.01, -0.01)
+    # a sign change is one zero only if phi'' keeps a sign certified by |phi'''| <= 8
+    assert not search(0.01, -0.01, -0.3, -0.3) and search(0.01, -0.01, -0.1, -0.1)
+    assert search(0.01, -0.01, -0.3, 0.3)

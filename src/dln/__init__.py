@@ -24,6 +24,11 @@ Solution
     global_minimum         -- the global minimum up to one scalar, every root found
     Solution               -- its result: loss, is_trivial, weights, b, roots, tau
     profile_loss           -- the loss along the output scale b (the reduced loss)
+Phase diagrams
+    phase_diagram          -- the global minimum over a grid of weight decay x signal
+    PhaseDiagram           -- its result: b, is_trivial, phase, gain, n_roots per point
+    PHASES                 -- the phase codes (a)-(d) of the landscape at the origin
+    critical_signals       -- exact signal thresholds: a solution exists / is global
 Conditions and bounds (each names the paper's inequality and equation)
     two_layer_critical_signal     -- sqrt(gamma_u gamma_w), the threshold of Eq. 4
     two_layer_is_trivial          -- whether ||E[xy]||^2 <= gamma_u gamma_w (Eq. 4)
@@ -31,6 +36,9 @@ Conditions and bounds (each names the paper's inequality and equation)
     two_layer_b_bounds            -- bounds on b* from the spectrum of A0 (Eq. 8)
     two_layer_whitened_b          -- closed-form b* for A0 = sigma_x^2 I (Eq. 104)
     two_layer_whitened_row        -- closed-form rows of W for whitened data (Eq. 105)
+    deep_signal_bounds            -- Proposition 3's signal thresholds (Eqs. 14, 15)
+    deep_global_signal            -- Theorem 3's signal threshold (Eq. 18)
+    deep_b_bounds                 -- bounds on every solution b > 0 (Eq. 16, corrected)
 Landscape
     gradient               -- exact gradient of the exact loss (autograd)
     hessian                -- exact Hessian of the exact loss (autograd)
@@ -143,6 +151,9 @@ from .condensation import (
     polynomial_fit_residual,
 )
 from .conditions import (
+    deep_b_bounds,
+    deep_global_signal,
+    deep_signal_bounds,
     two_layer_b_bounds,
     two_layer_critical_signal,
     two_layer_curvature_at_origin,
@@ -195,6 +206,7 @@ from .nets import (
 )
 from .network import NetworkSpec, network_spec
 from .optim import BatchedOptimizer
+from .phase import PHASES, PhaseDiagram, critical_signals, phase_diagram
 from .plotting import PALETTE, use_house_style
 from .scale import SCALES, by_scale, current_scale
 from .solution import Solution, global_minimum, profile_loss
@@ -219,12 +231,19 @@ __all__ = [
     "global_minimum",
     "Solution",
     "profile_loss",
+    "phase_diagram",
+    "PhaseDiagram",
+    "PHASES",
+    "critical_signals",
     "two_layer_critical_signal",
     "two_layer_is_trivial",
     "two_layer_curvature_at_origin",
     "two_layer_b_bounds",
     "two_layer_whitened_b",
     "two_layer_whitened_row",
+    "deep_signal_bounds",
+    "deep_global_signal",
+    "deep_b_bounds",
     "gradient",
     "hessian",
     "newton_step",

@@ -17,8 +17,17 @@ vector ``U``), width ``d_1``, noise variance ``sigma^2``:
 * closed form of ``b*`` and of the rows of ``W`` for whitened data ``A0 = sigma_x^2 I``
   (Appendix C, Eqs. 104-105).
 
+Networks of any depth with equal widths ``d_0``, weight decays ``gamma`` and noises
+``sigma^2`` (paper Section 4, Appendix B.8-B.9):
+
+* the sufficient conditions of Proposition 3 for "only the trivial solution" and "a
+  nontrivial solution exists" (Eqs. 14-15), as thresholds on ``||E[xy]||``;
+* the sufficient condition of Theorem 3 for a nontrivial global minimum (Eq. 18);
+* the bounds on every nontrivial solution (Eq. 16, upper bound corrected to ``a_min``).
+
 Throughout, ``b`` is the book's output scale ``|U_j|`` (the paper's ``b`` for ``D =
-1``), as in :class:`dln.Solution`.
+1``), as in :class:`dln.Solution`; for equal widths and weight decays the paper's deep
+scale is ``b_2 = b / sqrt(d_0)``.
 """
 
 from __future__ import annotations
@@ -35,6 +44,9 @@ __all__ = [
     "two_layer_b_bounds",
     "two_layer_whitened_b",
     "two_layer_whitened_row",
+    "deep_signal_bounds",
+    "deep_global_signal",
+    "deep_b_bounds",
 ]
 
 # Relative tolerance for "A0 is a multiple of the identity" in the whitened closed form.
@@ -248,3 +260,162 @@ def two_layer_whitened_row(stats, width, gamma_w, gamma_u, sigma2) -> np.ndarray
     if c <= 0:
         return np.zeros(stats.dim)
     return np.sqrt(c / (s2x * (sigma2 + width))) * np.asarray(stats.Exy) / stats.signal
+
+
+# --- networks of any depth, equal widths, weight decays and noises (Section 4) -------
+
+
+def _deep_arch(stats, depth, width, sigma2, gamma, need_a_min=True):
+    stats = _stats(stats)
+    depth = positive_int(depth, "depth")
+    if np.ndim(width) != 0:
+        raise ValueError(
+            "width must be one integer d_0, shared by every hidden layer "
+            f"(Proposition 3 and Theorem 3 assume equal widths); got {width!r}"
+        )
+    width = positive_int(width, "width")
+    sigma2 = positive_scalar(sigma2, "sigma2", allow_zero=True)
+    gamma = positive_scalar(gamma, "gamma")
+    if need_a_min and stats.a_min <= 0:
+        raise ValueError(
+            "A0 must be positive definite (a_min > 0), as Proposition 3 assumes; its "
+            f"smallest eigenvalue is {stats.a_min:.3g}"
+        )
+    return stats, depth, float(width), sigma2, gamma
+
+
+def _prop3_signal(D, d0, s2, gamma, a):
+    """The ``||E[xy]||`` at which the left side of Eq. 14 (``a = a_min``) or Eq. 15
+    (``a = a_max``) equals ``gamma``, in logarithms (no overflow at large depth)."""
+    if D == 1:
+        return gamma
+    log_inner = np.log(2 * D * d0 * a / (D - 1)) + D * np.log(s2 + d0)
+    log_rhs = (
+        np.log(gamma)
+        + np.log(2 * D / (D + 1))
+        + (1 - D) * np.log(d0)
+        + (D - 1) / (D + 1) * log_inner
+    )
+    return float(np.exp((D + 1) / (2 * D) * log_rhs))
+
+
+def deep_signal_bounds(stats, *, depth, width, sigma2, gamma) -> tuple:
+    """The signal strengths of Proposition 3's sufficient conditions (paper Eqs. 14 and
+    15), for equal widths ``d_0``, weight decays ``gamma`` and noises ``sigma^2``.
+
+    The left sides of Eqs. 14-15, ``(D+1)/(2D) ||E[xy]|| d_0^(D-1) ((D-1) ||E[xy]|| /
+    (2 D d_0 (sigma^2 + d_0)^D a))^((D-1)/(D+1))``, increase with ``||E[xy]||``; this
+    returns where each equals ``gamma``:
+
+    * ``s_trivial`` (``a = a_min``, Eq. 14): below it, ``b = 0`` is the only solution of
+      the scalar equation;
+    * ``s_exists`` (``a = a_max``, Eq. 15): at or above it, a solution ``b > 0`` exists.
+
+    Both equal ``gamma`` for ``depth = 1`` (the limit, and Theorem 1) and coincide for
+    whitened data ``A0 = sigma_x^2 I``, where the condition is exact (paper footnote 4).
+
+    Parameters
+    ----------
+    stats : DataStats
+        Data moments with ``A0`` positive definite.
+    depth : int
+        Number of hidden layers ``D``.
+    width : int
+        The common width ``d_0`` of every hidden layer.
+    sigma2 : float
+        The common noise variance (>= 0).
+    gamma : float
+        The common weight decay (> 0) of every layer, ``U`` included.
+
+    Returns
+    -------
+    (s_trivial, s_exists) : tuple of floats
+
+    Raises
+    ------
+    ValueError
+        If an argument is invalid, ``width`` is not one integer, or ``A0`` is singular.
+    """
+    stats, D, d0, s2, gamma = _deep_arch(stats, depth, width, sigma2, gamma)
+    return (
+        _prop3_signal(D, d0, s2, gamma, stats.a_min),
+        _prop3_signal(D, d0, s2, gamma, stats.a_max),
+    )
+
+
+def deep_global_signal(stats, *, depth, width, sigma2, gamma) -> float:
+    """The signal strength above which Theorem 3 (paper Eq. 18) guarantees a nontrivial
+    global minimum, for equal widths ``d_0``, weight decays and noises.
+
+    ``||E[xy]||^2 >= gamma^((D+1)/D) D^2 (sigma^2 + d_0)^(D-1) a_max^((D-1)/D) /
+    (d_0^(D-1) (D-1)^((D-1)/D))``; this returns the square root of the right side
+    (``gamma`` for ``depth = 1``, the limit of Eq. 19 and Theorem 1). The condition is
+    exact for whitened data ``A0 = sigma_x^2 I`` and sufficient otherwise.
+
+    Parameters
+    ----------
+    stats, depth, width, sigma2, gamma
+        As in :func:`deep_signal_bounds` (``A0`` may be singular here).
+
+    Returns
+    -------
+    float
+    """
+    stats, D, d0, s2, gamma = _deep_arch(
+        stats, depth, width, sigma2, gamma, need_a_min=False
+    )
+    if D == 1:
+        return gamma
+    log_rhs = (
+        (D + 1) / D * np.log(gamma)
+        + 2 * np.log(D)
+        + (D - 1) * np.log(s2 + d0)
+        + (D - 1) / D * np.log(stats.a_max)
+        - (D - 1) * np.log(d0)
+        - (D - 1) / D * np.log(D - 1)
+    )
+    return float(np.exp(0.5 * log_rhs))
+
+
+def deep_b_bounds(stats, *, depth, width, sigma2, gamma) -> tuple:
+    """Bounds on every solution ``b > 0`` of the scalar equation for depth ``D >= 2``
+    (paper Proposition 3, Eq. 16, upper bound corrected), on the book's scale ``b``.
+
+    In the paper's scale ``b_2`` (the entries of the hidden layers; the book's output
+    scale is ``b = sqrt(d_0) b_2`` for equal widths and weight decays):
+
+        (1/d_0) (gamma / ||E[xy]||)^(1/(D-1)) <= b_2
+            <= (||E[xy]|| / (d_0 (sigma^2 + d_0)^D a_min))^(1/(D+1)).
+
+    Eq. 16 prints ``a_max`` in the upper bound, which fails; the proof (Eqs. 69-71)
+    gives ``a_min``. Both bounds are returned multiplied by ``sqrt(d_0)``.
+
+    Parameters
+    ----------
+    stats, depth, width, sigma2, gamma
+        As in :func:`deep_signal_bounds`, with ``depth >= 2``.
+
+    Returns
+    -------
+    (lower, upper) : tuple of floats
+        Bounds on the book's ``b``; ``(inf, 0)`` when ``E[xy] = 0`` (no solution).
+
+    Raises
+    ------
+    ValueError
+        If ``depth < 2`` (see :func:`two_layer_b_bounds`) or an argument is invalid.
+    """
+    stats, D, d0, s2, gamma = _deep_arch(stats, depth, width, sigma2, gamma)
+    if D < 2:
+        raise ValueError(
+            "deep_b_bounds needs depth >= 2; for one hidden layer use "
+            "dln.two_layer_b_bounds (paper Eq. 8)"
+        )
+    s = stats.signal
+    if s == 0:
+        return np.inf, 0.0
+    lower = (gamma / s) ** (1 / (D - 1)) / d0
+    log_upper = (np.log(s) - np.log(d0) - D * np.log(s2 + d0) - np.log(stats.a_min)) / (
+        D + 1
+    )
+    return float(np.sqrt(d0) * lower), float(np.sqrt(d0) * np.exp(log_upper))

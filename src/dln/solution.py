@@ -28,8 +28,10 @@ and "Networks of any depth", following Theorems 1-2 and Lemma 3 of Ziyin, Li & M
 
 The equation is solved for ``u = log tau`` (no power of ``b`` is ever formed, so depth
 64 neither overflows nor underflows), every root is bracketed (see
-:func:`_nontrivial_log_taus`), and the global minimum is chosen by exact loss among all
-roots and ``b = 0``.
+:func:`_nontrivial_log_taus`), roots at an ill-conditioned ``A0 + tau I`` are refined
+against ``A0`` itself (see :func:`_refined_roots`), and the global minimum is chosen by
+its loss among all roots and ``b = 0``. "Closed form" means: exact up to the
+floating-point accuracy stated in :func:`global_minimum` (about 1e-15 relative).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from functools import cached_property
 import numpy as np
 from scipy.optimize import brentq
 
+from ._accurate import dot2, residual2
 from ._validation import finite_array
 from .network import NetworkSpec, network_spec
 from .stats import DataStats, as_stats
@@ -144,7 +147,8 @@ class ReducedProblem:
         )
 
     @property
-    def _phi_offset(self) -> float:
+    def phi_offset(self) -> float:
+        """The constant of ``phi``: ``log alpha - log(gamma_u d_D) - log(K) / D``."""
         g = self.spec
         return (
             self.log_alpha - np.log(g.gamma_u * g.widths[-1]) - self.log_K / self.depth
@@ -156,12 +160,31 @@ class ReducedProblem:
         return (
             2 * self.log_r(u)
             + (1 + 1 / self.depth) * np.asarray(u, dtype=float)
-            + self._phi_offset
+            + self.phi_offset
         )
 
+    def _pi_s(self, u):
+        """The weights ``pi_i`` of ``r^2`` (normalised) and ``s_i = tau / (a_i + tau)``
+        at each ``u``, as arrays with a trailing axis over the eigenvalues."""
+        u = np.asarray(u, dtype=float)
+        t = self._direct_t(u)
+        if t is not None:
+            a_n, e2_n = self._scaled[:2]
+            den = a_n + t
+            weights = e2_n / den**2
+            s = t / den
+        else:
+            u = u[..., None]
+            log_apt = np.logaddexp(self.log_a, u)  # log(a_i + tau)
+            log_terms = self.log_e2 - 2 * log_apt
+            # pi_i up to normalisation, <= 1
+            weights = np.exp(log_terms - np.max(log_terms, axis=-1, keepdims=True))
+            s = np.exp(u - log_apt)  # tau / (a_i + tau) in (0, 1]
+        return weights / np.sum(weights, axis=-1, keepdims=True), s
+
     def dphi(self, u):
-        """``d phi / du = (1 + 1/D) - 2 sum_i pi_i sigmoid(u - log a_i)``, ``pi_i`` the
-        weights of ``r^2``."""
+        """``d phi / du = (1 + 1/D) - 2 E_pi[s]``, with ``s_i = sigmoid(u - log a_i)``
+        and ``pi_i`` the weights of ``r^2``."""
         u = np.asarray(u, dtype=float)
         t = self._direct_t(u)
         if t is not None:
@@ -171,16 +194,47 @@ class ReducedProblem:
             return (1 + 1 / self.depth) - 2 * np.sum(
                 weights * (t / den), axis=-1
             ) / np.sum(weights, axis=-1)
-        u = u[..., None]
-        log_apt = np.logaddexp(self.log_a, u)  # log(a_i + tau)
-        log_terms = self.log_e2 - 2 * log_apt
-        weights = np.exp(
-            log_terms - np.max(log_terms, axis=-1, keepdims=True)
-        )  # pi_i up to normalisation, <= 1
-        sig = np.exp(u - log_apt)  # tau / (a_i + tau) in (0, 1]
-        return (1 + 1 / self.depth) - 2 * np.sum(weights * sig, axis=-1) / np.sum(
-            weights, axis=-1
+        pi, s = self._pi_s(u)
+        return (1 + 1 / self.depth) - 2 * np.sum(pi * s, axis=-1)
+
+    def d2phi(self, u):
+        """``d^2 phi / du^2 = 4 Var_pi(s) - 2 E_pi[s (1 - s)]``, which lies in ``[-1/2,
+        1]``."""
+        pi, s = self._pi_s(u)
+        m = np.sum(pi * s, axis=-1)
+        m2 = np.sum(pi * s * s, axis=-1)
+        return 4 * (m2 - m * m) - 2 * (m - m2)
+
+    def critical_window(self) -> tuple:
+        """The interval of ``u`` outside which ``phi'`` has no zero: ``phi' > 0`` below
+        ``min log a_i`` and, for D >= 2, ``phi' < 0`` above ``max log a_i + log((D +
+        1) / (D - 1))`` (each widened by 1, so that a zero on the edge shows as a sign
+        change). ``phi`` has no critical point at all for D = 1 (``phi' > 0``)."""
+        D = self.depth
+        if self.log_a.size == 0 or D == 1:
+            return (0.0, 0.0)
+        return (
+            float(self.log_a.min() - 1.0),
+            float(self.log_a.max() + np.log((D + 1) / (D - 1)) + 1.0),
         )
+
+    def critical_points(self, lo=None, hi=None) -> np.ndarray:
+        """Split points of ``[lo, hi]`` (default :meth:`critical_window`) between which
+        ``phi`` is strictly monotone: every zero of ``phi'`` there, ascending.
+
+        The zeros are certified complete by the bounds on ``phi''`` and ``phi'''`` (see
+        :func:`_cells_to_search`); a few extra points may appear where the search went
+        down to cells of width ~1e-9 (harmless: ``phi`` is monotone on both sides).
+        They depend on neither the weight decay (when all layers share it) nor the scale
+        of ``E[xy]``, which only shift ``phi`` by a constant.
+        """
+        w_lo, w_hi = self.critical_window()
+        lo = w_lo if lo is None else max(lo, w_lo)
+        hi = w_hi if hi is None else min(hi, w_hi)
+        if not lo < hi:
+            return np.empty(0)
+        grid = np.linspace(lo, hi, max(3, int(np.ceil((hi - lo) / _GRID_STEP)) + 1))
+        return np.unique(_critical_points(self, grid, _chunked(self.dphi, grid)))
 
     def log_b_of_u(self, u):
         """The output scale ``b`` of a root ``u = log tau``: ``tau = K b^{-2D}``."""
@@ -259,32 +313,93 @@ def _brent(f, lo, hi):
     )
 
 
+# Bounds on the derivatives of phi used to certify the root search (see
+# _cells_to_search); both are checked by differences in the property tests.
+_PHI3_BOUND = 8.0  # |phi'''| = |6 B - 2 A (1 + 4 E_pi[s])| <= 3 + 5
+_MAX_LEVEL = 4  # refinement levels of the critical-point search (cells ~ 0.05 / 64^4)
+
+
+def _cells_to_search(grid, dp, d2_lo, d2_hi):
+    """Which cells of ``grid`` may hold more zeros of ``phi'`` than its end values show.
+
+    ``dp`` is ``phi'`` on the grid; ``d2_lo``, ``d2_hi`` are ``phi''`` at the left and
+    right ends of every cell (only read where ``phi'`` changes sign; NaN elsewhere).
+    A cell is safe when it provably holds exactly as many zeros as sign changes:
+
+    * no sign change: a pair of zeros needs ``phi'`` to fall to 0 and rise back (or
+      rise and fall). As ``phi''`` lies in ``[-1/2, 1]``, falling from ``d > 0`` to 0
+      takes a distance ``>= 2 d`` and rising from ``-d`` takes ``>= d``, so a pair
+      needs ``2 d_lo + d_hi <= h`` (both positive) or ``|d_lo| + 2 |d_hi| <= h``;
+    * one sign change: three zeros need ``phi''`` to vanish in the cell. With
+      ``|phi'''| <= 8``, ``phi''`` keeps the sign of its end values if they agree and
+      ``|phi''(lo)| + |phi''(hi)| > 8 h``; then ``phi'`` is strictly monotone there.
+
+    Both tests carry a margin of 1.25. A cell with an exact zero of ``phi'`` at one end
+    only is searched too.
+
+    Returns
+    -------
+    (change, search) : boolean arrays over the cells
+        Where ``phi'`` changes sign, and which cells must be searched on a finer grid.
+    """
+    h = grid[1] - grid[0]
+    d_lo, d_hi = dp[:-1], dp[1:]
+    change = d_lo * d_hi < 0
+    zero_end = ((d_lo == 0) | (d_hi == 0)) & (d_lo != d_hi)
+    need = np.where(d_lo > 0, 2 * d_lo + d_hi, -d_lo - 2 * d_hi)
+    pair = ~change & ~zero_end & (need <= 1.25 * h)
+    # NaN (no sign change) compares False
+    monotone = (d2_lo * d2_hi > 0) & (
+        np.abs(d2_lo) + np.abs(d2_hi) > 1.25 * _PHI3_BOUND * h
+    )
+    return change, pair | (change & ~monotone) | zero_end
+
+
 def _critical_points(P: ReducedProblem, grid, dp, level: int = 0) -> list:
     """Points that split ``grid`` into pieces on which ``phi`` is monotone (every zero
     of ``phi'`` in the range).
 
-    A sign change of ``phi'`` between grid points is refined by Brent's method. A cell
-    without one can still hide a pair of zeros, but only if ``phi'`` is small at both
-    ends: ``phi'' = 4 Var_pi(s) - 2 E_pi[s (1 - s)]`` with ``s_i = sigmoid(u - log
-    a_i)`` lies in ``[-1/2, 1]``, so ``phi'`` cannot fall from ``d > 0`` to 0 in less
-    than ``2 d`` nor rise from ``-d`` in less than ``d``. Cells that pass this test
-    (with a margin of 1.25) are searched again on a 64 times finer grid, down to cells
-    of width ~1e-9, whose midpoint is then kept as a split point (a harmless extra
-    piece).
+    A cell in which ``phi'`` changes sign and provably has one zero (see
+    :func:`_cells_to_search`) is solved by Brent's method. Every other cell that could
+    hide zeros of ``phi'`` (a pair where no sign change shows, or three where one does)
+    is searched again on a 64 times finer grid, down to cells of width ~1e-9 after
+    ``_MAX_LEVEL`` levels; there its Brent zero (if any) and its midpoint are kept as
+    split points (a harmless extra piece). On such a cell ``phi`` varies by at most
+    ``|phi'| h <= h^2 ~ 1e-17``, below its rounding, so a root pair hidden there would
+    be a double root to working precision.
     """
-    h = grid[1] - grid[0]
     dphi = lambda u: float(P.dphi(u))  # noqa: E731
     out = list(grid[dp == 0])
-    d_lo, d_hi = dp[:-1], dp[1:]
-    change = d_lo * d_hi < 0
-    out.extend(_brent(dphi, grid[i], grid[i + 1]) for i in np.flatnonzero(change))
-    # phi'' lies in [-1/2, 1]: from a positive value phi' needs a distance >= 2 phi' to
-    # fall to 0 and >= phi' to rise back, so two hidden zeros need 2 d_lo + d_hi <= h
-    # (both > 0) or |d_lo| + 2 |d_hi| <= h (both < 0).
-    need = np.where(d_lo > 0, 2 * d_lo + d_hi, -d_lo - 2 * d_hi)
-    hidden = ~change & (d_lo != 0) & (d_hi != 0) & (need <= 1.25 * h)
-    for i in np.flatnonzero(hidden):
-        if level >= 4:
+    change = dp[:-1] * dp[1:] < 0
+    d2_lo = np.full(change.shape, np.nan)
+    d2_hi = np.full(change.shape, np.nan)
+    idx = np.flatnonzero(change)
+    if idx.size:
+        d2 = P.d2phi(np.concatenate((grid[idx], grid[idx + 1])))
+        d2_lo[idx], d2_hi[idx] = d2[: idx.size], d2[idx.size :]
+    change, search = _cells_to_search(grid, dp, d2_lo, d2_hi)
+    # A sign-change cell that the end values of phi'' do not certify is usually
+    # certified by phi'' on 8 sub-cells (one vectorised call instead of a finer search).
+    hard = np.flatnonzero(change & search)
+    if hard.size:
+        sub = np.linspace(grid[hard], grid[hard + 1], 9, axis=-1)
+        d2 = P.d2phi(sub)
+        ok = np.all(
+            (d2[:, :-1] * d2[:, 1:] > 0)
+            & (
+                np.abs(d2[:, :-1]) + np.abs(d2[:, 1:])
+                > 1.25 * _PHI3_BOUND * (sub[:, 1:] - sub[:, :-1])
+            ),
+            axis=-1,
+        )
+        search[hard[ok]] = False
+    out.extend(
+        _brent(dphi, grid[i], grid[i + 1]) for i in np.flatnonzero(change & ~search)
+    )
+    for i in np.flatnonzero(search):
+        if level >= _MAX_LEVEL:
+            if change[i]:
+                out.append(_brent(dphi, grid[i], grid[i + 1]))
             out.append(0.5 * (grid[i] + grid[i + 1]))
         else:
             fine = np.linspace(grid[i], grid[i + 1], 65)
@@ -296,16 +411,18 @@ def _nontrivial_log_taus(P: ReducedProblem) -> np.ndarray:
     """Every root ``u = log tau`` of ``phi``, descending in ``u`` (ascending in ``b``).
 
     Brackets: ``r(tau) <= r(0)`` and ``r(tau) <= ||E[xy]|| / tau`` bound ``phi`` above
-    by two lines, so roots lie in ``[u_L, u_R]`` where the lines cross zero. ``phi`` is
-    increasing for ``u < min log a_i`` and (for D >= 2) decreasing for ``u > max log a_i
-    + log((D+1)/(D-1))``; between, the critical points of ``phi`` are located on a grid
-    of step 0.05 and refined (see :func:`_critical_points`: a cell that could hide a
-    pair of critical points is searched on a finer grid), which splits the line into
-    monotone pieces, each holding at most one root.
+    by two lines, so roots lie in ``[u_L, u_R]`` where the lines cross zero; the outer
+    brackets ``u_L - 1`` and ``u_R + 1`` have ``phi <= -1/2`` (for D >= 2) whatever the
+    rounding. ``phi`` is increasing for ``u < min log a_i`` and (for D >= 2) decreasing
+    for ``u > max log a_i + log((D+1)/(D-1))``; between, the critical points of ``phi``
+    are located on a grid of step 0.05 and refined (see :func:`_critical_points`: a cell
+    that could hide a pair of critical points, or three where one shows, is searched on
+    a finer grid), which splits the line into monotone pieces, each holding at most one
+    root.
     """
     if P.log_a.size == 0:
         return np.empty(0)
-    D, c = P.depth, P._phi_offset
+    D, c = P.depth, P.phi_offset
     slope = 1 + 1 / D
     log_r0 = 0.5 * _logsumexp(P.log_e2 - 2 * P.log_a)
     log_e = 0.5 * _logsumexp(P.log_e2)
@@ -332,14 +449,18 @@ def _nontrivial_log_taus(P: ReducedProblem) -> np.ndarray:
     # phi' > 0 strictly below min log a_i and < 0 strictly above max log a_i +
     # log((D+1)/(D-1)); the window is widened by 1 so that a critical point on its edge
     # (one eigenvalue: exactly there) is seen as a sign change of phi'.
-    w_lo = max(u_L, P.log_a.min() - 1.0)
-    w_hi = min(u_R, P.log_a.max() + np.log((D + 1) / (D - 1)) + 1.0)
-    points = [u_L, u_R]
+    w_lo, w_hi = P.critical_window()
+    w_lo, w_hi = max(u_L, w_lo), min(u_R, w_hi)
+    # phi <= slope (u - u_L) and phi <= (slope - 2) (u - u_R): a unit beyond the
+    # crossings phi <= -1/2 whatever the rounding. (At u_R itself phi is only about
+    # -4 a / tau below zero, which rounds to either sign when the weight decay is small:
+    # a barrier root just inside u_R was once missed.)
+    points = [u_L - 1.0, u_R + 1.0]
     if w_lo < w_hi:
         grid = np.linspace(
             w_lo, w_hi, max(3, int(np.ceil((w_hi - w_lo) / _GRID_STEP)) + 1)
         )
-        points.extend(_critical_points(P, grid, _chunked(P.dphi, grid)))
+        points.extend(P.critical_points(w_lo, w_hi))
         points.extend(
             grid
         )  # extra split points: roots inside the window get brackets of width <= 0.05
@@ -409,9 +530,94 @@ class Solution:
         return p
 
 
-def _weights_at(P: ReducedProblem, stats: DataStats, u: float) -> list:
+# Refinement (see _refined_roots): applied at a root whose system A0 + tau I has a
+# condition number above this; below it the eigendecomposition route alone is good to
+# about 5e-13 (its error is about eps times the condition number), and its speed is
+# kept where refinement would cost most (large d, where a residual is O(d^2)).
+_REFINE_COND = 1e3
+_REFINE_STEPS = 12
+
+
+def _refined_roots(P: ReducedProblem, stats: DataStats, us):
+    """Roots and ridge solutions refined against ``A0`` itself (iterative refinement
+    with residuals in twice the working precision).
+
+    The eigendecomposition ``A0 = Q diag(a) Q^T`` is backward stable: it is exact for
+    ``A0 + E`` with ``||E|| ~ d eps ||A0||``, so every quantity built from it, the root
+    ``u``, ``z = (A0 + tau I)^{-1} E[xy]``, the loss and the input layer, carries a
+    relative error of about ``eps * kappa``, ``kappa = a_max / (a_min + tau)``. At the
+    roots where ``kappa > _REFINE_COND`` (if ``A0`` is numerically nonsingular), the
+    root and ``z`` are improved together: each step computes the residual ``E[xy] - (A0
+    + tau I) z`` with error-free products (:func:`dln._accurate.residual2`), corrects
+    ``z`` through the eigendecomposition, and takes a Newton step on ``phi(u) = 2 log
+    ||z|| + (1 + 1/D) u + const``. Both converge by a factor of about ``eps * kappa``
+    per step, to the accuracy of the float64 data themselves while ``eps * kappa`` is
+    well below 1. A root whose Newton step exceeds 1e-2 (no longer a refinement) keeps
+    its bracketed value.
+
+    Returns
+    -------
+    (us, zs) : the roots, refined where it applies, and per root ``z`` (None where not
+    refined)
+    """
+    zs = [None] * len(us)
+    a, Q = stats.eigenvalues, stats.eigenvectors
+    if not us.size or a[0] <= 0:
+        return us, zs
+    sel = np.flatnonzero(a[-1] / (a[0] + np.exp(us)) > _REFINE_COND)
+    if not sel.size:
+        return us, zs
+    A0, Exy = stats.A0, stats.Exy
+    slope = 1 + 1 / P.depth
+    eps = np.finfo(float).eps
+
+    def solve(R, tau):
+        return Q @ ((Q.T @ R) / (a[:, None] + tau))
+
+    u = us[sel].copy()
+    tau = np.exp(u)
+    Z = solve(np.tile(Exy[:, None], (1, sel.size)), tau)
+    ok = np.ones(sel.size, dtype=bool)
+    active = ok.copy()
+    prev = np.full(sel.size, np.inf)
+    for _ in range(_REFINE_STEPS):
+        dZ = solve(residual2(A0, Z, tau, Exy), tau)
+        Z = Z + dZ
+        norm = np.linalg.norm(Z, axis=0)
+        du = -(2 * np.log(norm) + slope * u + P.phi_offset) / P.dphi(u)
+        bad = ~np.isfinite(du) | (np.abs(du) > 1e-2)
+        ok &= ~bad
+        small = np.linalg.norm(dZ, axis=0) <= 4 * eps * norm
+        stalled = (np.abs(du) <= 4 * eps * np.maximum(1.0, np.abs(u))) | (
+            np.abs(du) > prev / 2
+        )
+        active &= ok & ~(small & stalled)
+        if not active.any():
+            break
+        du = np.where(active, du, 0.0)
+        prev = np.abs(du)
+        # move to the new root estimates; first-order update of z along tau
+        tau_new = np.exp(u + du)
+        Z = Z - (tau_new - tau) * solve(Z, tau)
+        u, tau = u + du, tau_new
+    ok &= np.all(np.isfinite(Z), axis=0)
+    us = us.copy()
+    for j in np.flatnonzero(ok):
+        us[sel[j]], zs[sel[j]] = u[j], Z[:, j]
+    return us, zs
+
+
+def _gain_refined(P: ReducedProblem, stats: DataStats, u, z) -> float:
+    """``L - E[y^2] = D gamma_u d_D b^2 - alpha E[xy] . z`` with ``z`` refined and the
+    dot product in twice the working precision."""
+    b2 = np.exp(2 * P.log_b_of_u(u))
+    fit = np.exp(P.log_alpha) * dot2(stats.Exy, z)
+    return float(P.depth * P.spec.gamma_u * P.spec.widths[-1] * b2 - fit)
+
+
+def _weights_at(P: ReducedProblem, stats: DataStats, u: float, z=None) -> list:
     """The minimiser with all sign vectors +1 for the root ``u = log tau`` (paper Eq. 10
-    in the book's scalars)."""
+    in the book's scalars); ``z = (A0 + tau I)^{-1} E[xy]`` if refined."""
     spec, D = P.spec, P.depth
     widths = spec.widths
     log_b = float(P.log_b_of_u(u))
@@ -428,10 +634,11 @@ def _weights_at(P: ReducedProblem, stats: DataStats, u: float) -> list:
     weights[D] = np.full(dD, b)
     # w = B m (B^2 s A0 + gamma_1 d_1 I)^{-1} E[xy] = exp(log m - log B - log s) (A0 +
     # tau I)^{-1} E[xy]
-    a, e, Q = stats.eigenvalues, stats.exy_eigen, stats.eigenvectors
-    z_eig = np.where(e != 0, e / (a + np.exp(u)), 0.0)
+    if z is None:
+        a, e, Q = stats.eigenvalues, stats.exy_eigen, stats.eigenvectors
+        z = Q @ np.where(e != 0, e / (a + np.exp(u)), 0.0)
     log_B = D * log_b + P.log_B_offset
-    w = np.exp(P.log_m - log_B - P.log_s) * (Q @ z_eig)
+    w = np.exp(P.log_m - log_B - P.log_s) * z
     weights[0] = np.tile(w, (widths[0], 1))
     return weights
 
@@ -468,14 +675,51 @@ def global_minimum(A0, Exy=None, Ey2=None, *, depth, width, gamma, sigma2) -> So
     ValueError
         On invalid or inconsistent data moments, a weight decay that is not > 0, or
         malformed architecture.
+
+    Notes
+    -----
+    *Completeness.* Every root is bracketed: the critical points of the scalar equation
+    are located on a grid whose cells are certified by bounds on its second and third
+    derivatives (``phi''`` in ``[-1/2, 1]``, ``|phi'''| <= 8`` in ``u = log tau``) or
+    searched on finer grids down to width ~1e-9 in ``u``. Two roots closer than that
+    form a double root to working precision and may be reported as one or none. Tested
+    against a 30-digit mpmath scan of the equation (weight decays 1e-4 to 1e-10, depths
+    2-8).
+
+    *Accuracy.* The answer is that of the stored float64 moments. The eigendecomposition
+    of ``A0`` is exact only for a matrix within about ``d eps ||A0||`` of it, so by
+    itself it gives ``b*`` and the loss to a relative error of about ``eps * kappa``,
+    ``kappa = a_max / (a_min + tau*)`` (4e-3 in the loss at cond(A0) = 1e13). Where
+    ``kappa > 1e3`` and ``A0`` is numerically nonsingular, the roots and the input layer
+    are refined against ``A0`` itself (iterative refinement with residuals in twice the
+    working precision, ``O(d^2)`` per step, a few steps per root). Against a 50-digit
+    reference on rotated ``A0`` (d = 5, D = 1-3) the relative errors of ``b*``, the
+    loss and the gain ``L - E[y^2]`` are then below 5e-15 for every condition number
+    from 1e4 to 1e13, and below 5e-13 up to 1e3, where no refinement is applied
+    (``benchmarks/accuracy_solver.py``). For a numerically singular ``A0``
+    there is no refinement, and the error is ``eps`` times ``a_max`` over the smallest
+    positive eigenvalue plus ``tau*``.
+
+    The exact gradient at the returned weights is not zero in float64: rounding the
+    exact minimiser to float64 leaves a gradient of about ``eps ||H|| ||W||``, which is
+    large when ``A0`` is ill-conditioned (the same order at the returned weights as at
+    the correctly rounded exact ones). If the moments themselves carry errors, the
+    minimiser moves by about ``kappa`` times their relative size: that is the
+    conditioning of the problem, not an error of the solver.
     """
     stats = as_stats(A0, Exy, Ey2)
     spec = network_spec(depth, width, gamma, sigma2)
     P = reduced_problem(stats, spec)
-    us = _nontrivial_log_taus(P)
+    us, zs = _refined_roots(P, stats, _nontrivial_log_taus(P))
     # Roots are ranked by their gain L - E[y^2], formed without E[y^2] (no cancellation
     # against it near a threshold); the origin has gain 0 and wins ties.
-    gains = np.concatenate(([0.0], P.gain_at_u(us))) if us.size else np.array([0.0])
+    gains = np.array(
+        [0.0]
+        + [
+            float(P.gain_at_u(u)) if z is None else _gain_refined(P, stats, u, z)
+            for u, z in zip(us, zs)
+        ]
+    )
     root_losses = stats.Ey2 + gains
     roots = (
         np.concatenate(([0.0], np.exp(P.log_b_of_u(us))))
@@ -491,7 +735,7 @@ def global_minimum(A0, Exy=None, Ey2=None, *, depth, width, gamma, sigma2) -> So
         weights.append(np.zeros(spec.widths[-1]))
         tau = np.inf
     else:
-        weights = _weights_at(P, stats, us[best - 1])
+        weights = _weights_at(P, stats, us[best - 1], zs[best - 1])
         tau = float(np.exp(us[best - 1]))
     for W in weights:
         W.setflags(write=False)
@@ -517,7 +761,8 @@ def profile_loss(
 
     ``L(b) = E[y^2] + D gamma_u d_D b^2 - alpha sum_i E[x'y]_i^2 / (a_i + K b^{-2D})``,
     and ``L(0) = E[y^2]``. Its stationary points ``b > 0`` are the nontrivial roots of
-    :func:`global_minimum`.
+    :func:`global_minimum`. Evaluated in the eigenbasis of ``A0`` without refinement:
+    relative error about ``eps a_max / (a_min + tau)`` (see :func:`global_minimum`).
     """
     stats = as_stats(A0, Exy, Ey2)
     spec = network_spec(depth, width, gamma, sigma2)

@@ -156,6 +156,7 @@ def _common(
     init_scale,
     seed,
     device,
+    label_scale=None,
 ):
     import torch
 
@@ -175,11 +176,22 @@ def _common(
         for W in init
     ]
     A0 = torch.tensor(np.array(stats.A0), dtype=torch.float64, device=dev)
-    Exy = torch.tensor(np.array(stats.Exy), dtype=torch.float64, device=dev)
+    Exy, Ey2 = np.array(stats.Exy), stats.Ey2
+    if label_scale is not None:
+        # network n sees the labels scaled by c_n: E[xy] -> c_n E[xy], E[y^2] -> c_n^2
+        c = finite_array(label_scale, "label_scale", ndim=1)
+        if c.shape != (n_nets,) or np.any(c <= 0):
+            raise ValueError(
+                f"label_scale must hold {n_nets} positive values (one per network); "
+                f"got shape {c.shape}"
+            )
+        Exy = c[:, None] * Exy
+        Ey2 = torch.tensor(c**2 * Ey2, dtype=torch.float64, device=dev)
+    Exy = torch.tensor(Exy, dtype=torch.float64, device=dev)
     eye = lambda n: torch.eye(n, dtype=torch.float64, device=dev)  # noqa: E731
 
     def exact():
-        return loss_kernel(params, A0, Exy, stats.Ey2, spec.gammas, spec.sigma2s, eye)
+        return loss_kernel(params, A0, Exy, Ey2, spec.gammas, spec.sigma2s, eye)
 
     return spec, params, exact, dev, steps, lr
 
@@ -220,6 +232,7 @@ def train_exact(
     seed=0,
     device=None,
     record_every=None,
+    label_scale=None,
 ) -> TrainResult:
     """Minimise the exact expected loss (paper Eq. 9) for ``n_nets`` independent
     initialisations at once.
@@ -244,6 +257,16 @@ def train_exact(
         ``"cpu"`` or ``"cuda"``; default CUDA when available.
     record_every : int, optional
         Record the loss every this many steps (default: about 200 records).
+    label_scale : 1-d array of ``n_nets`` positive floats, optional
+        Train network ``n`` on the labels scaled by ``label_scale[n]`` (``E[xy]`` times
+        ``c_n``, ``E[y^2]`` times ``c_n^2``): many signal strengths in one batch. The
+        recorded losses are then each network's loss on its own scaled labels.
+
+    Raises
+    ------
+    ValueError
+        On invalid moments, architecture, ``init`` shapes, optimiser, or a
+        ``label_scale`` that is not ``n_nets`` positive finite values.
     """
     stats = as_stats(A0, Exy, Ey2)
     spec, params, exact, dev, steps, lr = _common(
@@ -260,6 +283,7 @@ def train_exact(
         init_scale,
         seed,
         device,
+        label_scale,
     )
     return optimise_batched(
         params,
