@@ -14,5 +14,7 @@ WIDTH = 88
 def test_code_lines_fit_the_column(path):
     text = path.read_text(encoding="utf-8")
     cells = re.findall(r"^```\{code-cell\}[^\n]*\n(.*?)^```", text, re.S | re.M)
-    long = [ln for cell in cells for ln in cell.splitlines() if len(ln) > WIDTH]
+    # the cell's options (": key: value" lines at its top) are metadata, not shown code
+    code = [re.sub(r"\A(?:\s*:[^\n]*\n)+", "", cell) for cell in cells]
+    long = [ln for cell in code for ln in cell.splitlines() if len(ln) > WIDTH]
     assert not long, f"{len(long)} code lines over {WIDTH} characters, e.g. {long[0]!r}"
