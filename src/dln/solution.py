@@ -266,8 +266,9 @@ def reduced_problem(stats: DataStats, spec: NetworkSpec) -> ReducedProblem:
     ``gamma`` must be > 0)."""
     if min(spec.gammas) <= 0:
         raise ValueError(
-            "every weight decay must be > 0 for a global minimum to exist "
-            f"(Proposition 1); got gamma={spec.gammas}"
+            "every weight decay must be > 0 for a global minimum to exist (the book's "
+            "existence proposition in 'Networks of any depth'; Ziyin et al. 2022, "
+            f"Proposition 1); got gamma={spec.gammas}"
         )
     a, e = stats.eigenvalues, stats.exy_eigen
     keep = (a > 0) & (e != 0)
