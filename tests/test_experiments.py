@@ -28,6 +28,18 @@ def test_run_saves_results_with_provenance_and_resumes(tmp_path):
     )  # same commit and scale: not run again
 
 
+def test_provenance_reads_the_commit_from_the_environment_without_git(monkeypatch):
+    monkeypatch.setattr(experiments, "_git", lambda *args: "")
+    monkeypatch.setenv("DLN_GIT_COMMIT", "abc123")
+    monkeypatch.setenv("DLN_GIT_DIRTY", "1")
+    meta = experiments.provenance("ci")
+    assert meta["git_commit"] == "abc123" and meta["git_dirty"] is True
+    monkeypatch.delenv("DLN_GIT_COMMIT")
+    monkeypatch.delenv("DLN_GIT_DIRTY")
+    meta = experiments.provenance("ci")
+    assert meta["git_commit"] == "unknown" and meta["git_dirty"] is False
+
+
 def test_bad_experiment_requests():
     with pytest.raises(ValueError, match="unknown experiment"):
         experiments.run_experiment("no-such-thing", "ci")

@@ -242,16 +242,26 @@ def _device_name(device) -> str:
 
 def provenance(scale: str, wall_time: float | None = None, device=None) -> dict:
     """Where and how a result was made: scale, git commit (and whether the tree had
-    uncommitted changes), device, wall time, library versions, host, UTC date."""
+    uncommitted changes), device, wall time, library versions, host, UTC date.
+
+    In a copy of the tree without ``.git`` (a remote machine that was sent the working
+    tree), the commit is read from the environment variable ``DLN_GIT_COMMIT`` and
+    ``git_dirty`` from ``DLN_GIT_DIRTY`` (``1`` or ``0``); without them the commit is
+    ``"unknown"``."""
     import scipy
     import sympy
     import torch
 
-    status = _git("status", "--porcelain", "--untracked-files=no")
+    commit = _git("rev-parse", "HEAD")
+    if commit:
+        dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
+    else:
+        commit = os.environ.get("DLN_GIT_COMMIT", "") or "unknown"
+        dirty = os.environ.get("DLN_GIT_DIRTY", "0") not in ("", "0")
     return {
         "scale": scale,
-        "git_commit": _git("rev-parse", "HEAD") or "unknown",
-        "git_dirty": bool(status),
+        "git_commit": commit,
+        "git_dirty": dirty,
         "device": _device_name(device),
         "wall_time_s": wall_time,
         "python": platform.python_version(),
