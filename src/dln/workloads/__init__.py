@@ -7,6 +7,10 @@ with ``python -m dln.experiments NAME``; ``python -m dln.experiments`` lists the
 ``condense-5-50-1``
     :mod:`dln.workloads.condense`: Zhou et al. 2022, Figure 3 (condensation of 5-50-1
     networks from small initialisation).
+``condexp-gd``, ``condexp-init-scale``, ``condexp-resnet6``, ``condexp-cifar10``
+    :mod:`dln.workloads.condensation_experiments`: Zhou et al. 2022, Figures 2-4
+    (plain gradient descent, the initialisation scale from small to Kaiming, six-layer
+    networks with and without residual connections, ResNet-18 on CIFAR-10).
 
 Scales: ``ci`` runs in seconds (the tests run it), ``default`` in minutes on a laptop
 CPU, ``full`` is the paper's scale (for a GPU). The array layouts are in each merge
@@ -15,7 +19,26 @@ function's docstring.
 
 from __future__ import annotations
 
-from . import condense, init_trap
+from . import condensation_experiments, condense, init_trap
+from .condensation_experiments import (
+    CIFAR_ACTIVATIONS,
+    GD_LEARNING_RATES,
+    RESNET6_ACTIVATIONS,
+    cifar_shards,
+    gd_shards,
+    init_scale_shards,
+    init_scale_stds,
+    merge_cifar,
+    merge_gd,
+    merge_init_scale,
+    merge_resnet6,
+    resnet6_shards,
+    run_cifar_shard,
+    run_gd_shard,
+    run_init_scale_shard,
+    run_resnet6_shard,
+    stage_snapshot,
+)
 from .condense import (
     CONDENSE_ACTIVATIONS,
     condense_shards,
@@ -30,6 +53,7 @@ from .init_trap import (
 )
 
 __all__ = [
+    "condensation_experiments",
     "condense",
     "init_trap",
     "CONDENSE_ACTIVATIONS",
@@ -40,4 +64,21 @@ __all__ = [
     "run_init_trap_shard",
     "merge_init_trap",
     "ridge_loss",
+    "GD_LEARNING_RATES",
+    "RESNET6_ACTIVATIONS",
+    "CIFAR_ACTIVATIONS",
+    "stage_snapshot",
+    "gd_shards",
+    "run_gd_shard",
+    "merge_gd",
+    "init_scale_shards",
+    "init_scale_stds",
+    "run_init_scale_shard",
+    "merge_init_scale",
+    "resnet6_shards",
+    "run_resnet6_shard",
+    "merge_resnet6",
+    "cifar_shards",
+    "run_cifar_shard",
+    "merge_cifar",
 ]
