@@ -61,9 +61,9 @@ __all__ = [
     "plot_cifar_result",
 ]
 
-#: Learning rates of plain gradient descent per activation: about the largest that
-#: stays stable through the end of the initial stage on this task (measured on four
-#: seeds: ``x^2 tanh x`` diverges at 0.01 on some seeds, ``x tanh x`` at 0.1).
+#: Learning rates of plain gradient descent per activation, about the largest that
+#: stay stable through the end of the initial stage on this task (measured on four
+#: seeds; ``x^2 tanh x`` diverges at 0.01 on some seeds, ``x tanh x`` at 0.1).
 GD_LEARNING_RATES = {
     "tanh": 0.01,
     "xtanh": 0.01,
