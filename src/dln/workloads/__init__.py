@@ -4,6 +4,10 @@ with ``python -m dln.experiments NAME``; ``python -m dln.experiments`` lists the
 ``init-trap``
     :mod:`dln.workloads.init_trap`: Ziyin et al. 2022, Figure 3 (deep ReLU/tanh
     networks trapped at the zero predictor by weight decay).
+``collapse-digits``, ``collapse-cifar``
+    :mod:`dln.workloads.collapse`: Ziyin et al. 2022, Figure 1 right (deep networks
+    collapse to the trivial predictor under weight decay where a linear model still
+    learns; digits, and ResNet-18 on CIFAR-10).
 ``condense-5-50-1``
     :mod:`dln.workloads.condense`: Zhou et al. 2022, Figure 3 (condensation of 5-50-1
     networks from small initialisation).
@@ -19,7 +23,17 @@ function's docstring.
 
 from __future__ import annotations
 
-from . import condensation_experiments, condense, init_trap
+from . import collapse, condensation_experiments, condense, init_trap
+from .collapse import (
+    COLLAPSE_LOSSES,
+    collapse_cifar_shards,
+    collapse_digits_shards,
+    collapse_point,
+    merge_collapse,
+    output_summary,
+    run_collapse_cifar_shard,
+    run_collapse_digits_shard,
+)
 from .condensation_experiments import (
     CIFAR_ACTIVATIONS,
     GD_LEARNING_RATES,
@@ -54,6 +68,7 @@ from .init_trap import (
 )
 
 __all__ = [
+    "collapse",
     "condensation_experiments",
     "condense",
     "init_trap",
@@ -65,6 +80,14 @@ __all__ = [
     "run_init_trap_shard",
     "merge_init_trap",
     "ridge_loss",
+    "COLLAPSE_LOSSES",
+    "collapse_digits_shards",
+    "run_collapse_digits_shard",
+    "collapse_cifar_shards",
+    "run_collapse_cifar_shard",
+    "merge_collapse",
+    "output_summary",
+    "collapse_point",
     "GD_LEARNING_RATES",
     "RESNET6_ACTIVATIONS",
     "CIFAR_ACTIVATIONS",
