@@ -1238,7 +1238,8 @@ ERRATA = (
         "twice the multiplicity",
         corrected=r"fails for the paper's 5-d task with Adam: $x\tanh x$ ($2p=4$) "
         "networks condense onto five or more orientations over 20 degrees apart in "
-        "most seeds, inside the initial stage; the bound holds for 1-d input",
+        r"most seeds at epoch 100, inside the initial stage; $\tanh$, sigmoid and "
+        "softplus exceed two late in the stage; the bound holds for 1-d input",
         kind="wrong",
         chapter="book/condensation_experiments",
         label="errata-condexp-conjecture-2p",
@@ -1250,10 +1251,11 @@ ERRATA = (
         place="Figure 4 and Appendix A.5",
         printed="six-layer network: three, two, one, one, one lines in hidden layers "
         "1-5; residual connections are not necessary",
-        corrected=r"with residual connections the $x\tanh x$ and sigmoid layers "
-        "condense onto at most two and one lines over seeds, the last two layers in "
-        "some seeds only; without them many seeds have not left the origin by "
-        "epoch 900",
+        corrected=r"over seeds, with residual connections: about three lines in layer "
+        r"1 and one in layer 3, but the $x\tanh x$ layer typically one line, not two; "
+        "layers 4-5 condense in some seeds only; without residual connections "
+        "condensation comes later (most plain networks not condensed at epoch 900, "
+        "most condensed by 1400)",
         kind="missing hypothesis",
         chapter="book/condensation_experiments",
         label="errata-condexp-fig4-lines",
