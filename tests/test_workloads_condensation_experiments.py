@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+import dln
 from dln import experiments, workloads
 from dln.workloads import condensation_experiments as cx
 
@@ -103,3 +104,46 @@ def test_cifar_standin_pipeline(cifar, monkeypatch):
     monkeypatch.delenv("DLN_DATA", raising=False)
     with pytest.raises(ValueError, match="never downloaded"):
         cx.run_cifar_shard(full[0])
+
+
+def test_stored_cifar_result_is_found_and_shown(cifar, tmp_path):
+    """The chapter's path for a stored real result, with a fake stored file."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    exp = experiments.get_experiment("condexp-cifar10")
+    hashes = [experiments.config_hash(exp, c) for c in exp.configs("full")]
+    fake = dict(cifar, data=np.array("cifar10"))
+    meta = {"experiment": exp.name, "config_hashes": hashes, "configs": []}
+    experiments.save_results(tmp_path / f"{exp.name}-full.npz", fake, meta)
+    found = experiments.load_or_run(
+        "condexp-cifar10", scale="ci", out_dir=tmp_path, show=False
+    )
+    assert found.stored is not None and str(found.stored["data"]) == "cifar10"
+    fig = workloads.plot_cifar_result(found.stored)
+    assert len(fig.axes) == 5  # four heat maps and a colour bar
+    # a stored file made by other code is not shown
+    meta["config_hashes"] = hashes[::-1]
+    experiments.save_results(tmp_path / f"{exp.name}-full.npz", fake, meta)
+    assert experiments.load_result("condexp-cifar10", "full", tmp_path) is None
+    with pytest.raises(ValueError, match="missing"):
+        workloads.plot_cifar_result({"count": 1})
+
+
+def test_orientation_share():
+    rng = np.random.default_rng(0)
+    centres = np.linalg.qr(rng.standard_normal((6, 6)))[0][:3]
+    W = np.repeat(centres, 10, axis=0) + 1e-3 * rng.standard_normal((30, 6))
+    W *= rng.uniform(0.5, 2.0, size=(30, 1))
+    assert dln.orientation_share(W, 3) == pytest.approx(1.0)
+    assert dln.orientation_share(W, 1, weight="count") == pytest.approx(1 / 3)
+    perm = rng.permutation(30)
+    assert dln.orientation_share(W[perm], 2) == pytest.approx(
+        dln.orientation_share(W, 2)
+    )
+    # random directions in six dimensions: nothing condensed
+    assert dln.orientation_share(rng.standard_normal((50, 6)), 6) < 0.1
+    with pytest.raises(ValueError, match="weight"):
+        dln.orientation_share(W, 1, weight="abs")
+    with pytest.raises(ValueError):
+        dln.orientation_share(W, 0)

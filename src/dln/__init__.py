@@ -98,6 +98,7 @@ Condensation at small initialisation (Zhou et al. 2022)
     Orientations           -- its result
     cosine_similarity      -- cosine similarities of input weights (Eq. 5)
     order_by_cluster       -- neurons ordered by orientation, for heat maps
+    orientation_share      -- share of a layer in its k largest orientations
     plot_similarity        -- heat map of cosine similarities, ordered by cluster
     leading_order_field    -- leading-order velocity of an input weight (Eq. 7)
     direction_field        -- the full velocity field of an input weight (Sec. 4.4)
@@ -147,6 +148,7 @@ from .condensation import (
     leading_order_field,
     multiplicity,
     order_by_cluster,
+    orientation_share,
     plot_similarity,
     polynomial_fit_residual,
 )
@@ -300,6 +302,7 @@ __all__ = [
     "Orientations",
     "cosine_similarity",
     "order_by_cluster",
+    "orientation_share",
     "plot_similarity",
     "leading_order_field",
     "direction_field",

@@ -47,6 +47,7 @@ __all__ = [
     "leading_order_field",
     "multiplicity",
     "order_by_cluster",
+    "orientation_share",
     "plot_similarity",
     "polynomial_fit_residual",
 ]
@@ -577,6 +578,42 @@ def count_orientations(W, cos_threshold: float = 0.95, **kwargs) -> int:
     3
     """
     return cluster_orientations(W, cos_threshold, **kwargs).n_orientations
+
+
+def orientation_share(
+    W, k: int, cos_threshold: float = 0.95, *, weight="norm2", **kwargs
+) -> float:
+    """Share of a layer carried by its ``k`` largest orientations: a continuous
+    measure of condensation, next to the count.
+
+    The clusters are those of :func:`cluster_orientations` with ``tightness=1.0`` by
+    default (every cluster of at least ``min_size`` neurons, tight or not; pass
+    ``tightness=`` to change it). Each neuron weighs ``||w_j||^2`` (``weight="norm2"``)
+    or 1 (``weight="count"``); the result is the weight of the ``k`` heaviest clusters
+    over the total weight of all rows. Random directions in more than two dimensions
+    give about 0 (neighbours within ``arccos(cos_threshold)`` are rare); a layer
+    condensed onto at most ``k`` orientations gives 1. With ``norm2`` the neurons that
+    grew out of a small initialisation dominate, which is what matters for the
+    function the layer computes (Zhou et al. 2022, Section 4 judge by eye).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> W = np.array([[1.0, 0.0, 0.0]] * 6 + [[0.0, 0.0, 2.0]] * 2)
+    >>> orientation_share(W, 1), orientation_share(W, 1, weight="count")
+    (0.5714285714285714, 0.75)
+    >>> orientation_share(W, 2)
+    1.0
+    """
+    if weight not in ("norm2", "count"):
+        raise ValueError(f"weight must be 'norm2' or 'count'; got {weight!r}")
+    k = positive_int(k, "k")
+    kwargs.setdefault("tightness", 1.0)
+    res = cluster_orientations(W, cos_threshold, **kwargs)
+    W = np.asarray(W, dtype=float)
+    w = np.sum(W**2, axis=1) if weight == "norm2" else np.ones(len(W))
+    masses = np.sort([w[res.labels == lab].sum() for lab in range(res.n_orientations)])
+    return float(masses[::-1][:k].sum() / w.sum())
 
 
 def order_by_cluster(W, cos_threshold: float = 0.95, **kwargs) -> np.ndarray:

@@ -1214,6 +1214,52 @@ ERRATA = (
         chapter="book/condensation",
         label="errata-cond-prop1-u2-zero",
     ),
+    # ---- book/condensation_experiments (Zhou et al. 2022, Sections 4.3) ----
+    Erratum(
+        key="condexp-fig3-tanh",
+        paper=_C,
+        section="4.3",
+        place="Figure 3 (a), (d), (e)",
+        printed=r"5-50-1 networks with $\tanh$, sigmoid, softplus condense onto two "
+        "opposite directions (one line)",
+        corrected=r"over seeds, $\tanh$ counts two orientations on one line at epochs "
+        "50-100; later in its initial stage the count grows; sigmoid and softplus "
+        "gather onto one orientation or one line",
+        kind="holds",
+        chapter="book/condensation_experiments",
+        label="errata-condexp-fig3-tanh",
+    ),
+    Erratum(
+        key="condexp-conjecture-2p",
+        paper=_C,
+        section="4.3",
+        place="conjecture after Figure 4",
+        printed="the number of condensed orientations at initial training is at most "
+        "twice the multiplicity",
+        corrected=r"fails for the paper's 5-d task with Adam: $x\tanh x$ ($2p=4$) "
+        "networks condense onto five or more orientations over 20 degrees apart in "
+        r"most seeds at epoch 100, inside the initial stage; $\tanh$, sigmoid and "
+        "softplus exceed two late in the stage; the bound holds for 1-d input",
+        kind="wrong",
+        chapter="book/condensation_experiments",
+        label="errata-condexp-conjecture-2p",
+    ),
+    Erratum(
+        key="condexp-fig4-lines",
+        paper=_C,
+        section="4.3",
+        place="Figure 4 and Appendix A.5",
+        printed="six-layer network: three, two, one, one, one lines in hidden layers "
+        "1-5; residual connections are not necessary",
+        corrected=r"over seeds, with residual connections: about three lines in layer "
+        r"1 and one in layer 3, but the $x\tanh x$ layer typically one line, not two; "
+        "layers 4-5 condense in some seeds only; without residual connections "
+        "condensation comes later (most plain networks not condensed at epoch 900, "
+        "most condensed by 1400)",
+        kind="missing hypothesis",
+        chapter="book/condensation_experiments",
+        label="errata-condexp-fig4-lines",
+    ),
 )
 
 

@@ -46,6 +46,7 @@ from .condensation_experiments import (
     merge_gd,
     merge_init_scale,
     merge_resnet6,
+    plot_cifar_result,
     resnet6_shards,
     run_cifar_shard,
     run_gd_shard,
@@ -104,4 +105,5 @@ __all__ = [
     "cifar_shards",
     "run_cifar_shard",
     "merge_cifar",
+    "plot_cifar_result",
 ]

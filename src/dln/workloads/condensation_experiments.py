@@ -58,11 +58,12 @@ __all__ = [
     "cifar_shards",
     "run_cifar_shard",
     "merge_cifar",
+    "plot_cifar_result",
 ]
 
-#: Learning rates of plain gradient descent per activation: about the largest that
-#: stays stable through the end of the initial stage on this task (measured on four
-#: seeds: ``x^2 tanh x`` diverges at 0.01 on some seeds, ``x tanh x`` at 0.1).
+#: Learning rates of plain gradient descent per activation, about the largest that
+#: stay stable through the end of the initial stage on this task (measured on four
+#: seeds; ``x^2 tanh x`` diverges at 0.01 on some seeds, ``x tanh x`` at 0.1).
 GD_LEARNING_RATES = {
     "tanh": 0.01,
     "xtanh": 0.01,
@@ -147,7 +148,7 @@ def _keep(res, name, steps_kept, stage):
 
 def gd_shards(scale: str) -> list:
     """One config per activation (the five of ``condense-5-50-1``)."""
-    steps = by_scale(ci=600, default=3000, full=40_000, scale=scale)
+    steps = by_scale(ci=1000, default=3000, full=40_000, scale=scale)
     common = dict(
         dtype="float32",
         width=50,
@@ -361,7 +362,7 @@ experiment(
 
 def resnet6_shards(scale: str) -> list:
     """Two configs: with and without residual connections."""
-    steps = by_scale(ci=300, default=1000, full=3000, scale=scale)
+    steps = by_scale(ci=900, default=1000, full=3000, scale=scale)
     common = dict(
         dtype="float32",
         n=80,
@@ -579,3 +580,37 @@ experiment(
     merge=merge_cifar,
     description="Zhou et al. 2022 Fig. 2: ResNet-18 + FC 1024-1024-10 on CIFAR-10",
 )(run_cifar_shard)
+
+
+def plot_cifar_result(arrays, *, tightness: float = 0.5):
+    """Heat maps of the first fully connected layer of each activation of a
+    ``condexp-cifar10`` result (Zhou et al. 2022, Figure 2), neurons ordered by
+    cluster, titled with the counted orientations of the whole layer.
+
+    Parameters
+    ----------
+    arrays : dict
+        A merged result (:func:`merge_cifar`), e.g. the stored full-scale one.
+    tightness : float
+        Passed to :func:`dln.plot_similarity`.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from ..condensation import plot_similarity
+
+    missing = {"fc_weights", "count", "activations"} - set(arrays)
+    if missing:
+        raise ValueError(f"not a condexp-cifar10 result: missing {sorted(missing)}")
+    acts = [str(a) for a in arrays["activations"]]
+    fig, axes = plt.subplots(1, len(acts), figsize=(3 * len(acts), 3), squeeze=False)
+    image = None
+    for i, (ax, act) in enumerate(zip(axes[0], acts)):
+        W = np.asarray(arrays["fc_weights"][i, 0], dtype=float)
+        image, _ = plot_similarity(W, ax=ax, tightness=tightness)
+        ax.set_title(f"{act}: {int(arrays['count'][i, 0])} counted", fontsize=9)
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="cosine similarity")
+    return fig
