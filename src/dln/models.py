@@ -316,11 +316,11 @@ class ClassifierResult:
     Attributes
     ----------
     train_loss : ndarray
-        ``(N, epochs)``: the mean minibatch cross-entropy of each epoch (training
-        mode).
+        ``(N, epochs)``: the mean minibatch loss (cross-entropy, or the squared error
+        with ``loss="mse"``) of each epoch (training mode).
     test_loss : ndarray
-        ``(N, epochs)``: the cross-entropy on the test set after each epoch
-        (evaluation mode); ``nan`` without test data.
+        ``(N, epochs)``: the same loss on the test set after each epoch (evaluation
+        mode); ``nan`` without test data.
     test_accuracy : ndarray
         ``(N, epochs)``: the accuracy on the test set after each epoch.
     fc_weights : dict
@@ -329,6 +329,9 @@ class ClassifierResult:
         ``(N, m, features + 1)``.
     weight_decay : ndarray
         Each network's weight decay.
+    test_outputs : ndarray or None
+        ``(N, m, classes)``: the outputs (logits) on the test set after the last epoch
+        (evaluation mode); ``None`` without test data.
     lr : ndarray
         Each network's learning rate.
     seeds : list
@@ -354,6 +357,7 @@ class ClassifierResult:
     dtype: str
     settings: dict = field(default_factory=dict)
     wall_time_s: float = 0.0
+    test_outputs: np.ndarray | None = None
 
 
 def train_classifier(
@@ -368,6 +372,7 @@ def train_classifier(
     optimizer="sgd",
     momentum=0.9,
     decay="loss",
+    loss="cross_entropy",
     batch_size=128,
     data_seed=0,
     chunk=None,
@@ -402,6 +407,10 @@ def train_classifier(
     decay : {"loss", "decoupled"}
         ``loss``: ``gamma ||theta||^2`` in the objective (every parameter, batch
         normalisations included); ``decoupled``: AdamW-style shrinking.
+    loss : {"cross_entropy", "mse"}
+        ``cross_entropy``: mean of ``-log softmax(f(x))[y]``; ``mse``: mean of
+        ``||f(x) - e_y||^2`` with ``e_y`` the one-hot label (the squared error of
+        Ziyin et al. 2022, Eq. 1, summed over the outputs).
     batch_size : int
         Minibatch size; the order is a fresh permutation per epoch from ``data_seed``,
         the same for every network.
@@ -437,6 +446,8 @@ def train_classifier(
     chunk = n_nets if chunk is None else positive_int(chunk, "chunk")
     if optimizer not in ("sgd", "adam"):
         raise ValueError(f"optimizer must be 'sgd' or 'adam'; got {optimizer!r}")
+    if loss not in ("cross_entropy", "mse"):
+        raise ValueError(f"loss must be 'cross_entropy' or 'mse'; got {loss!r}")
     lrs = per_network(lr, n_nets, "lr", False)
     wds = per_network(weight_decay, n_nets, "weight_decay", True)
     X = finite_array(X, "X")
@@ -466,6 +477,18 @@ def train_classifier(
     test_loss = np.full((n_nets, epochs), np.nan)
     test_acc = np.full((n_nets, epochs), np.nan)
     fc = {e: [] for e in fc_epochs}
+    outputs = [None] * n_nets
+
+    def sample_losses(logits, labels):
+        """``(k, B)`` per-sample losses of logits ``(k, B, classes)``."""
+        if loss == "mse":
+            onehot = torch.nn.functional.one_hot(labels, logits.shape[-1])
+            return ((logits - onehot.to(logits.dtype)) ** 2).sum(-1)
+        k, b, c = logits.shape
+        return torch.nn.functional.cross_entropy(
+            logits.reshape(-1, c), labels.repeat(k), reduction="none"
+        ).reshape(k, b)
+
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -519,15 +542,7 @@ def train_classifier(
             for b0 in range(0, n, batch_size):
                 idx = perm[b0 : b0 + batch_size]
                 logits = model(Xt[idx])  # (k, B, classes)
-                losses = (
-                    torch.nn.functional.cross_entropy(
-                        logits.reshape(-1, logits.shape[-1]),
-                        yt[idx].repeat(k),
-                        reduction="none",
-                    )
-                    .reshape(k, -1)
-                    .mean(dim=1)
-                )
+                losses = sample_losses(logits, yt[idx]).mean(dim=1)
                 grads = torch.autograd.grad(losses.sum(), list(model.parameters()))
                 opt.step([g.reshape(k, -1) for g in grads])
                 total += losses.detach()
@@ -538,21 +553,19 @@ def train_classifier(
                 with torch.no_grad():
                     correct = torch.zeros(k, dtype=dt, device=dev)
                     lsum = torch.zeros(k, dtype=dt, device=dev)
+                    last = []
                     for b0 in range(0, Xv.shape[0], batch_size):
                         logits = model(Xv[b0 : b0 + batch_size])
                         lab = yv[b0 : b0 + batch_size]
-                        lsum += (
-                            torch.nn.functional.cross_entropy(
-                                logits.reshape(-1, logits.shape[-1]),
-                                lab.repeat(k),
-                                reduction="none",
-                            )
-                            .reshape(k, -1)
-                            .sum(dim=1)
-                        )
+                        lsum += sample_losses(logits, lab).sum(dim=1)
                         correct += (logits.argmax(-1) == lab).sum(dim=1)
+                        if epoch == epochs - 1:
+                            last.append(logits.cpu().double().numpy())
                     test_loss[ids, epoch] = (lsum / Xv.shape[0]).cpu().numpy()
                     test_acc[ids, epoch] = (correct / Xv.shape[0]).cpu().numpy()
+                    if last:
+                        for j, i in enumerate(ids):
+                            outputs[i] = np.concatenate([o[j] for o in last])
             if epoch + 1 in fc_chunk:
                 fc_chunk[epoch + 1].append(snapshot().cpu().double().numpy())
             if bar is not None:
@@ -591,6 +604,7 @@ def train_classifier(
             "optimizer": optimizer,
             "momentum": momentum if optimizer == "sgd" else None,
             "decay": decay,
+            "loss": loss,
             "batch_size": batch_size,
             "epochs": epochs,
             "data_seed": data_seed,
@@ -599,6 +613,7 @@ def train_classifier(
             "fc_std": None if fc_std is None else np.ravel(fc_std).tolist(),
         },
         wall_time_s=time.perf_counter() - start,
+        test_outputs=np.stack(outputs) if has_test else None,
     )
 
 
