@@ -731,6 +731,194 @@ ERRATA = (
         chapter="book/landscape",
         label="errata-landscape-eq86",
     ),
+    # --- Ziyin, Li & Meng (2022): what it means for real networks (book/implications)
+    Erratum(
+        key="impl-fig2-tanh",
+        paper=_Z,
+        section="5",
+        place="relevance to nonlinear models, Figure 2",
+        printed="the tanh landscape is always close to the linear one near the origin",
+        corrected=r"along the exact solution's form ($D=1$) the tanh and linear curves "
+        r"agree to order $b^2$ and first differ at $b^4$ (by $2ws^4b^4/\gamma^3$ for "
+        r"$y=v\cdot x$); quadrature, sympy and Monte Carlo",
+        kind="holds",
+        chapter="book/implications",
+        label="errata-impl-fig2-tanh",
+    ),
+    Erratum(
+        key="impl-fig2-minima",
+        paper=_Z,
+        section="5",
+        place="relevance to nonlinear models, Figure 2",
+        printed="Swish shows a similar tendency to the linear landscape; all "
+        "landscapes agree qualitatively, with the same number of local minima at "
+        "similar values of $b$",
+        corrected=r"ReLU and Swish leave the linear curve at order $b^2$ "
+        r"(coefficient $w\gamma>0$ at every signal, against $w(\gamma-s^2/\gamma)$): "
+        "the origin stays a local minimum, so they have one minimum more than the "
+        "linear network, with a much higher loss at the nontrivial one",
+        kind="wrong",
+        chapter="book/implications",
+        label="errata-impl-fig2-minima",
+    ),
+    Erratum(
+        key="impl-fig2-relu-side",
+        paper=_Z,
+        section="5",
+        place="relevance to nonlinear models, Figure 2",
+        printed="the ReLU landscape is not close to the linear one on one side of "
+        "$b=0$ but agrees completely with it on the other side",
+        corrected=r"for odd targets and symmetric $x$ every curve is even in $b$, and "
+        r"the ReLU curve differs from the linear one on both sides, at order $b^2$",
+        kind="wrong",
+        chapter="book/implications",
+        label="errata-impl-fig2-relu-side",
+    ),
+    Erratum(
+        key="impl-fig3-trap",
+        paper=_Z,
+        section="5",
+        place="insufficiency of the initialization schemes, Figure 3",
+        printed="for sufficiently small $\\|\\mathbb E[xy]\\|$ the ReLU and tanh "
+        "networks are stuck at the trivial solution, while linear regression is not",
+        corrected=r"reproduced under weight decay $\gamma\gtrsim10^{-2}$; the "
+        r"transition lies at the linear network's exact global threshold "
+        r"$s_c(\gamma)$, where the zero predictor becomes the global minimum",
+        kind="holds",
+        chapter="book/implications",
+        label="errata-impl-fig3-trap",
+    ),
+    Erratum(
+        key="impl-thm4-width",
+        paper=_Z,
+        section="5",
+        place="Theorem 4, item 1",
+        printed=r"$\mathrm{Var}[f(x)]=O(d_0^{-1})$ for large width, and the rate is "
+        "tight",
+        corrected=r"holds and is tight: $\mathrm{Var}=[(1+\sigma^2/w)^D-1](\mathbb "
+        r"E f)^2$ at every global minimum, fitted slope $-1$",
+        kind="holds",
+        chapter="book/implications",
+        label="errata-impl-thm4-width",
+    ),
+    Erratum(
+        key="impl-thm4-noise",
+        paper=_Z,
+        section="5",
+        place="Theorem 4, item 2",
+        printed=r"$\mathrm{Var}[f(x)]=O(\sigma^{-2D})$ for large $\sigma^2$",
+        corrected=r"holds; at fixed $\gamma$ only vacuously (the global minimum is the "
+        r"origin beyond a finite $\sigma^2$, variance 0); the rate $\sigma^{-2D}$ is "
+        r"that of the nontrivial branch ($\gamma\to0$)",
+        kind="holds",
+        chapter="book/implications",
+        label="errata-impl-thm4-noise",
+    ),
+    Erratum(
+        key="impl-thm4-depth",
+        paper=_Z,
+        section="5",
+        place="Theorem 4, item 3 (and Eq. (103))",
+        printed=r"$\mathrm{Var}[f(x)]=O(e^{-2D\log[(\sigma^2+d_0)/d_0]})$ for "
+        "large $D$",
+        corrected=r"true at fixed $\gamma$ only because the variance becomes exactly 0 "
+        r"(trivial minimum); where it has content the decay is "
+        r"$e^{-D\log[(\sigma^2+d_0)/d_0]}$, half the printed exponent",
+        kind="wrong",
+        chapter="book/implications",
+        label="errata-impl-thm4-depth",
+    ),
+    Erratum(
+        key="impl-appa-gamma",
+        paper=_Z,
+        section="A",
+        place="experimental details of Figure 3",
+        printed="data, architecture, learning rate 0.1 and $10^4$ steps; no weight "
+        "decay given",
+        corrected=r"the effect needs weight decay: no network collapses at "
+        r"$\gamma=10^{-3}$ on signals $\ge0.01$; it appears for $s\lesssim "
+        r"s_c(\gamma)\propto\gamma^{3/4}$",
+        kind="missing hypothesis",
+        chapter="book/implications",
+        label="errata-impl-appa-gamma",
+    ),
+    Erratum(
+        key="impl-eq94",
+        paper=_Z,
+        section="B.10",
+        place="Eqs. (94), (95), (98)",
+        printed=r"$f=\eta d_0^Db^{2D}\mathbb E[xy]^\top x/\Delta$, its mean, and "
+        r"$\mathrm{Var}=d_0^{3D}[(\sigma^2+d_0)^D-d_0^D]b^{4D}(\mathbb E[xy]^\top x)^2"
+        r"/\Delta^2$",
+        corrected="follow (sympy), and agree with the solver's global minima",
+        kind="holds",
+        chapter="book/implications",
+        label="errata-impl-eq94",
+    ),
+    Erratum(
+        key="impl-eq97",
+        paper=_Z,
+        section="B.10",
+        place="Eq. (97)",
+        printed=r"first term $(\sigma^2+d_0)^Dd_0^Db^{4D}(\mathbb E[xy]^\top x)^2"
+        r"/\Delta^2$",
+        corrected=r"$d_0^{3D}(\sigma^2+d_0)^Db^{4D}(\mathbb E[xy]^\top x)^2/\Delta^2$ "
+        "(a factor $d_0^{2D}$ dropped; Eq. (98) has it)",
+        kind="typo",
+        chapter="book/implications",
+        label="errata-impl-eq97",
+    ),
+    Erratum(
+        key="impl-eq99",
+        paper=_Z,
+        section="B.10",
+        place="Eq. (99)",
+        printed=r"$d_0^{3D}[(\sigma^2+d_0)^D-d_0^D]b^{2D+2}(\mathbb E[xy]^\top x)^2/"
+        r"\|\mathbb E[xy]\|^2$",
+        corrected=r"$d_0^{D+2}$ in place of $d_0^{3D}$ (Eq. (100) uses the right "
+        "power)",
+        kind="typo",
+        chapter="book/implications",
+        label="errata-impl-eq99",
+    ),
+    Erratum(
+        key="impl-eq100",
+        paper=_Z,
+        section="B.10",
+        place="Eq. (100)",
+        printed=r"$\mathrm{Var}\le d_0^D[(\sigma^2+d_0)^D-d_0^D]"
+        r"(\mathbb E[xy]^\top x)^2/((\sigma^2+d_0)^{2D}\sigma_x^2)$",
+        corrected=r"$\sigma_x^4$ in place of $\sigma_x^2$; as printed it fails for "
+        r"$\sigma_x^2<1$",
+        kind="typo",
+        chapter="book/implications",
+        label="errata-impl-eq100",
+    ),
+    Erratum(
+        key="impl-eq101",
+        paper=_Z,
+        section="B.10",
+        place="Eqs. (101)–(102)",
+        printed=r"the bound is $O(1/d_0)$ in the width and $O(\sigma^{-2D})$ in the "
+        "noise",
+        corrected=r"follow: $d_0\cdot(\ldots)\to D\sigma^2$ and "
+        r"$\sigma^{2D}\cdot(\ldots)\to d_0^D$ (sympy limits)",
+        kind="holds",
+        chapter="book/implications",
+        label="errata-impl-eq101",
+    ),
+    Erratum(
+        key="impl-eq103",
+        paper=_Z,
+        section="B.10",
+        place="Eq. (103)",
+        printed=r"$O(e^{-2D\log[(\sigma^2+d_0)/d_0]})$ as $D\to\infty$",
+        corrected=r"the bound of Eq. (100) decays like "
+        r"$e^{-D\log[(\sigma^2+d_0)/d_0]}$: no factor 2",
+        kind="wrong",
+        chapter="book/implications",
+        label="errata-impl-eq103",
+    ),
     # --- Ziyin, Li & Meng (2022): bias terms (book/bias) ---------------------------
     Erratum(
         key="bias-eq108",

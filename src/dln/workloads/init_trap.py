@@ -49,7 +49,7 @@ def init_trap_shards(scale: str) -> list:
         steps=by_scale(ci=500, default=2000, full=10_000, scale=scale),
         records=by_scale(ci=11, default=21, full=101, scale=scale),
         signals=by_scale(
-            ci=[0.03, 0.3, 1.0, 3.0],
+            ci=np.round(np.logspace(-1.5, 0.5, 5), 4).tolist(),
             default=np.round(np.logspace(-2, 0.5, 6), 4).tolist(),
             full=np.round(np.logspace(-2, 0.5, 10), 4).tolist(),
             scale=scale,
