@@ -22,6 +22,7 @@ from __future__ import annotations
 from . import collapse, condense, init_trap
 from .collapse import (
     COLLAPSE_LOSSES,
+    cifar_table,
     collapse_cifar_shards,
     collapse_digits_shards,
     collapse_point,
@@ -63,4 +64,5 @@ __all__ = [
     "merge_collapse",
     "output_summary",
     "collapse_point",
+    "cifar_table",
 ]

@@ -52,6 +52,7 @@ __all__ = [
     "merge_collapse",
     "output_summary",
     "collapse_point",
+    "cifar_table",
     "COLLAPSE_LOSSES",
     "TIE_TOL",
 ]
@@ -163,7 +164,7 @@ def collapse_digits_shards(scale: str) -> list:
         n_train=by_scale(ci=600, default=600, full=None, scale=scale),
         cnn_width=by_scale(ci=8, default=8, full=16, scale=scale),
         epochs=by_scale(ci=10, default=20, full=150, scale=scale),
-        batch_size=128,
+        batch_size=by_scale(ci=32, default=64, full=128, scale=scale),
         momentum=0.9,
         seeds=by_scale(ci=2, default=2, full=6, scale=scale),
         weight_decays=by_scale(
@@ -374,6 +375,24 @@ def merge_collapse(configs, results) -> dict:
         if "accuracy_curve" in r:
             out[f"accuracy_curve_{i}"] = r["accuracy_curve"]
     return out
+
+
+_MODEL_NAMES = {"linear": "linear", "resnet18": "ResNet-18"}
+
+
+def cifar_table(arrays) -> str:
+    """A Markdown table of a ``collapse-cifar`` result: the mean test accuracy over
+    seeds (rows: models; columns: weight decays)."""
+    if not isinstance(arrays, dict) or "test_accuracy" not in arrays:
+        raise ValueError("arrays must be a collapse-cifar result (test_accuracy, ...)")
+    g = np.asarray(arrays["weight_decays"], dtype=float)
+    acc = np.asarray(arrays["test_accuracy"], dtype=float).mean(-1)
+    head = "| model | " + " | ".join(f"γ = {v:.2g}" for v in g) + " |"
+    rows = [head, "|---" * (g.size + 1) + "|"]
+    for m, a in zip(arrays["models"], acc):
+        cells = " | ".join(f"{v:.2f}" for v in a)
+        rows.append(f"| {_MODEL_NAMES.get(str(m), str(m))} | {cells} |")
+    return "\n".join(rows)
 
 
 experiment(
