@@ -1214,6 +1214,49 @@ ERRATA = (
         chapter="book/condensation",
         label="errata-cond-prop1-u2-zero",
     ),
+    # book/collapse: Figure 1 (right), Section 5 and Appendix A
+    Erratum(
+        key="collapse-fig1-linear",
+        paper=_Z,
+        section="1",
+        place="Figure 1 (right)",
+        printed="a linear regressor never drops to the performance of a trivial "
+        "model, while ResNet-18 does",
+        corrected="checked on the digits (squared error and cross-entropy): the linear "
+        "model never collapses in the sweep, while every deep network (deep linear, "
+        "MLP, residual CNN) collapses at a weight decay inside it",
+        kind="holds",
+        chapter="book/collapse",
+        label="errata-collapse-fig1-linear",
+    ),
+    Erratum(
+        key="collapse-effective-depth",
+        paper=_Z,
+        section="5",
+        place="Section 5, effective depth; Figure 1 (right)",
+        printed="ResNet-18 collapses like a deep linear net of similar depth, an "
+        "effective depth between its number of bottlenecks and of layers",
+        corrected="qualitative only, and only for a stated loss and training: on the "
+        "digits the MLP collapses among the linear thresholds of depth two and more, "
+        "the residual CNN (six weight layers, two width-changing maps) like depth one "
+        "or two; the collapse point moves with the loss and the number of epochs, "
+        "which the paper does not state, and is located only to a range",
+        kind="missing hypothesis",
+        chapter="book/collapse",
+        label="errata-collapse-effective-depth",
+    ),
+    Erratum(
+        key="collapse-resnet-count",
+        paper=_Z,
+        section="A",
+        place="Section 5 and Appendix A (ResNet-18)",
+        printed=r"five bottlenecks, 18 layers, roughly $10^7$ parameters",
+        corrected="counted on the model: 5 width-changing maps (stem, three shortcut "
+        "projections, linear head), 18 main-path layers, 11.2 million parameters",
+        kind="holds",
+        chapter="book/collapse",
+        label="errata-collapse-resnet-count",
+    ),
 )
 
 

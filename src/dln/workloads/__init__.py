@@ -26,6 +26,8 @@ from .collapse import (
     collapse_cifar_shards,
     collapse_digits_shards,
     collapse_point,
+    digits_regression,
+    linear_thresholds,
     merge_collapse,
     output_summary,
     run_collapse_cifar_shard,
@@ -65,4 +67,6 @@ __all__ = [
     "output_summary",
     "collapse_point",
     "cifar_table",
+    "digits_regression",
+    "linear_thresholds",
 ]
