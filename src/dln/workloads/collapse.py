@@ -59,7 +59,7 @@ __all__ = [
     "TIE_TOL",
 ]
 
-#: The two losses of every sweep: the theory's squared error and practice's
+#: The losses of every sweep, the theory's squared error and practice's
 #: cross-entropy.
 COLLAPSE_LOSSES = ("mse", "cross_entropy")
 
