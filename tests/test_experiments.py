@@ -28,12 +28,12 @@ def test_run_saves_results_with_provenance_and_resumes(tmp_path):
     )  # same commit and scale: not run again
 
 
-def test_provenance_reads_the_commit_from_the_environment_without_git(monkeypatch):
-    monkeypatch.setattr(experiments, "_git", lambda *args: "")
+def test_provenance_reads_the_commit_from_the_environment(monkeypatch):
     monkeypatch.setenv("DLN_GIT_COMMIT", "abc123")
     monkeypatch.setenv("DLN_GIT_DIRTY", "1")
-    meta = experiments.provenance("ci")
+    meta = experiments.provenance("ci")  # the environment wins over git
     assert meta["git_commit"] == "abc123" and meta["git_dirty"] is True
+    monkeypatch.setattr(experiments, "_git", lambda *args: "")
     monkeypatch.delenv("DLN_GIT_COMMIT")
     monkeypatch.delenv("DLN_GIT_DIRTY")
     meta = experiments.provenance("ci")

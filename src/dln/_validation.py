@@ -12,6 +12,8 @@ __all__ = [
     "finite_scalar",
     "positive_scalar",
     "positive_int",
+    "samples",
+    "draw_count",
     "per_layer",
     "per_network",
     "seed_tuple",
@@ -71,6 +73,26 @@ def positive_int(value, name: str) -> int:
     if value < 1:
         raise ValueError(f"{name} must be a positive integer; got {value}")
     return int(value)
+
+
+def samples(X, y) -> tuple:
+    """``(X, y)`` as finite arrays of shapes ``(n, d)`` and ``(n,)`` with ``n >= 1``."""
+    X = finite_array(X, "X", ndim=2)
+    y = finite_array(y, "y", ndim=1)
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} entries")
+    if X.shape[0] == 0:
+        raise ValueError("X and y must hold at least one sample")
+    return X, y
+
+
+def draw_count(n_draws) -> int:
+    """A number of Monte Carlo draws: an integer of at least 2 (for a standard
+    error)."""
+    n_draws = positive_int(n_draws, "n_draws")
+    if n_draws < 2:
+        raise ValueError("n_draws must be at least 2 to estimate a standard error")
+    return n_draws
 
 
 def per_layer(value, count: int, name: str, check) -> tuple:

@@ -35,11 +35,13 @@ import numpy as np
 from scipy.optimize import brentq
 
 from ._validation import (
+    draw_count,
     finite_array,
     finite_scalar,
     per_layer,
     positive_int,
     positive_scalar,
+    samples,
 )
 from .landscape import autograd_gradient, autograd_hessian
 from .loss import sample_noise
@@ -312,13 +314,8 @@ def monte_carlo_loss_bias(
         On inconsistent shapes, non-finite entries, an unknown noise kind, or fewer
         than two draws.
     """
-    X = finite_array(X, "X", ndim=2)
-    y = finite_array(y, "y", ndim=1)
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} entries")
-    n_draws = positive_int(n_draws, "n_draws")
-    if n_draws < 2:
-        raise ValueError("n_draws must be at least 2 to estimate a standard error")
+    X, y = samples(X, y)
+    n_draws = draw_count(n_draws)
     widths = infer_widths(weights)
     spec = network_spec(len(widths), widths, gamma, sigma2)
     ws = check_weights(weights, spec, X.shape[1])

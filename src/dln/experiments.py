@@ -244,20 +244,22 @@ def provenance(scale: str, wall_time: float | None = None, device=None) -> dict:
     """Where and how a result was made: scale, git commit (and whether the tree had
     uncommitted changes), device, wall time, library versions, host, UTC date.
 
-    In a copy of the tree without ``.git`` (a remote machine that was sent the working
-    tree), the commit is read from the environment variable ``DLN_GIT_COMMIT`` and
-    ``git_dirty`` from ``DLN_GIT_DIRTY`` (``1`` or ``0``); without them the commit is
-    ``"unknown"``."""
+    When the environment variable ``DLN_GIT_COMMIT`` is set, it is the commit (and
+    ``DLN_GIT_DIRTY``, ``1`` or ``0``, says whether the tree differed from it): for a
+    copy of the working tree sent to another machine, whose ``.git`` is absent or
+    stale. Otherwise git is asked; without git the commit is ``"unknown"``."""
     import scipy
     import sympy
     import torch
 
-    commit = _git("rev-parse", "HEAD")
+    commit = os.environ.get("DLN_GIT_COMMIT", "")
     if commit:
-        dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
-    else:
-        commit = os.environ.get("DLN_GIT_COMMIT", "") or "unknown"
         dirty = os.environ.get("DLN_GIT_DIRTY", "0") not in ("", "0")
+    else:
+        commit = _git("rev-parse", "HEAD") or "unknown"
+        dirty = commit != "unknown" and bool(
+            _git("status", "--porcelain", "--untracked-files=no")
+        )
     return {
         "scale": scale,
         "git_commit": commit,
@@ -304,7 +306,7 @@ def save_results(path, arrays: dict, meta: dict) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {k: np.asarray(v) for k, v in arrays.items()}
     payload[_META_KEY] = np.array(text)
-    _atomic_write(path, lambda f: np.savez(f, **payload))
+    _atomic_write(path, lambda f: np.savez_compressed(f, **payload))
     _atomic_write(path.with_suffix(".json"), lambda f: f.write(text.encode()))
     return path
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import finite_array, positive_int
+from ._validation import draw_count, samples
 from .network import check_weights, infer_widths, network_spec
 from .stats import as_stats
 
@@ -244,13 +244,8 @@ def monte_carlo_loss(
     (float, float)
         The estimate and its standard error.
     """
-    X = finite_array(X, "X", ndim=2)
-    y = finite_array(y, "y", ndim=1)
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} entries")
-    n_draws = positive_int(n_draws, "n_draws")
-    if n_draws < 2:
-        raise ValueError("n_draws must be at least 2 to estimate a standard error")
+    X, y = samples(X, y)
+    n_draws = draw_count(n_draws)
     widths = infer_widths(weights)
     spec = network_spec(len(widths), widths, gamma, sigma2)
     ws = check_weights(weights, spec, X.shape[1])

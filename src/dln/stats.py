@@ -16,7 +16,13 @@ from functools import cached_property
 
 import numpy as np
 
-from ._validation import finite_array, finite_scalar, positive_int, positive_scalar
+from ._validation import (
+    finite_array,
+    finite_scalar,
+    positive_int,
+    positive_scalar,
+    samples,
+)
 
 __all__ = [
     "DataStats",
@@ -306,12 +312,7 @@ def data_stats(X, y) -> DataStats:
     y : (n,) array
         Scalar labels.
     """
-    X = finite_array(X, "X", ndim=2)
-    y = finite_array(y, "y", ndim=1)
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} entries")
-    if X.shape[0] == 0:
-        raise ValueError("X and y must hold at least one sample")
+    X, y = samples(X, y)
     n = X.shape[0]
     return DataStats(
         X.T @ X / n,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import finite_array, positive_int, positive_scalar
+from ._validation import finite_array, positive_int, positive_scalar, samples
 from .loss import NOISE_KINDS, loss_kernel
 from .network import NetworkSpec, network_spec
 from .stats import as_stats, data_stats
@@ -352,10 +352,7 @@ def train_sampled(
     """
     import torch
 
-    X = finite_array(X, "X", ndim=2)
-    y = finite_array(y, "y", ndim=1)
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} entries")
+    X, y = samples(X, y)
     if noise not in NOISE_KINDS:
         raise ValueError(f"noise must be one of {NOISE_KINDS}; got {noise!r}")
     batch_size = positive_int(batch_size, "batch_size")
