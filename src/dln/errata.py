@@ -1237,10 +1237,13 @@ ERRATA = (
         printed="ResNet-18 collapses like a deep linear net of similar depth, an "
         "effective depth between its number of bottlenecks and of layers",
         corrected="qualitative only, and only for a stated loss and training: on the "
-        "digits the MLP collapses among the linear thresholds of depth two and more, "
-        "the residual CNN (six weight layers, two width-changing maps) like depth one "
-        "or two; the collapse point moves with the loss and the number of epochs, "
-        "which the paper does not state, and is located only to a range",
+        "digits with the squared error the deep linear networks collapse inside their "
+        "exact windows, the MLP (three hidden layers) like depth two or more (three "
+        "or more at full scale), the "
+        "residual CNN (six weight layers, two width-changing maps) like depth one or "
+        "two (two at full scale); under the cross-entropy the deep linear networks' "
+        "collapse points hardly depend on depth; the loss and weight decays of the "
+        "figure are not stated",
         kind="missing hypothesis",
         chapter="book/collapse",
         label="errata-collapse-effective-depth",
