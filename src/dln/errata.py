@@ -919,6 +919,52 @@ ERRATA = (
         chapter="book/implications",
         label="errata-impl-eq103",
     ),
+    # --- Ziyin, Li & Meng (2022): collapse on real data (book/collapse) ------------
+    Erratum(
+        key="collapse-fig1-linear",
+        paper=_Z,
+        section="1",
+        place="Figure 1 (right)",
+        printed="a linear regressor never drops to the performance of a trivial "
+        "model, while ResNet-18 does",
+        corrected="checked on the digits (squared error and cross-entropy): the linear "
+        "model never collapses in the sweep, while every deep network (deep linear, "
+        "MLP, residual CNN) collapses at a weight decay inside it",
+        kind="holds",
+        chapter="book/collapse",
+        label="errata-collapse-fig1-linear",
+    ),
+    Erratum(
+        key="collapse-effective-depth",
+        paper=_Z,
+        section="5",
+        place="Section 5, effective depth; Figure 1 (right)",
+        printed="ResNet-18 collapses like a deep linear net of similar depth, an "
+        "effective depth between its number of bottlenecks and of layers",
+        corrected="qualitative only, and only for a stated loss and training: on the "
+        "digits with the squared error the deep linear networks collapse inside their "
+        "exact windows, the MLP (three hidden layers) like depth two or more (three "
+        "or more at full scale), the "
+        "residual CNN (six weight layers, two width-changing maps) like depth one or "
+        "two (two at full scale); under the cross-entropy the deep linear networks' "
+        "collapse points hardly depend on depth; the loss and weight decays of the "
+        "figure are not stated",
+        kind="missing hypothesis",
+        chapter="book/collapse",
+        label="errata-collapse-effective-depth",
+    ),
+    Erratum(
+        key="collapse-resnet-count",
+        paper=_Z,
+        section="A",
+        place="Section 5 and Appendix A (ResNet-18)",
+        printed=r"five bottlenecks, 18 layers, roughly $10^7$ parameters",
+        corrected="counted on the model: 5 width-changing maps (stem, three shortcut "
+        "projections, linear head), 18 main-path layers, 11.2 million parameters",
+        kind="holds",
+        chapter="book/collapse",
+        label="errata-collapse-resnet-count",
+    ),
     # --- Ziyin, Li & Meng (2022): bias terms (book/bias) ---------------------------
     Erratum(
         key="bias-eq108",
@@ -1402,7 +1448,7 @@ ERRATA = (
         chapter="book/condensation",
         label="errata-cond-prop1-u2-zero",
     ),
-    # ---- book/condensation_experiments (Zhou et al. 2022, Sections 4.3) ----
+    # --- Zhou et al. (2022): experiments (book/condensation_experiments) -------------
     Erratum(
         key="condexp-fig3-tanh",
         paper=_C,

@@ -26,9 +26,12 @@ from __future__ import annotations
 from . import collapse, condensation_experiments, condense, init_trap
 from .collapse import (
     COLLAPSE_LOSSES,
+    cifar_table,
     collapse_cifar_shards,
     collapse_digits_shards,
     collapse_point,
+    digits_regression,
+    linear_thresholds,
     merge_collapse,
     output_summary,
     run_collapse_cifar_shard,
@@ -88,6 +91,9 @@ __all__ = [
     "merge_collapse",
     "output_summary",
     "collapse_point",
+    "cifar_table",
+    "digits_regression",
+    "linear_thresholds",
     "GD_LEARNING_RATES",
     "RESNET6_ACTIVATIONS",
     "CIFAR_ACTIVATIONS",

@@ -52,11 +52,14 @@ __all__ = [
     "merge_collapse",
     "output_summary",
     "collapse_point",
+    "cifar_table",
+    "digits_regression",
+    "linear_thresholds",
     "COLLAPSE_LOSSES",
     "TIE_TOL",
 ]
 
-#: The two losses of every sweep: the theory's squared error and practice's
+#: The losses of every sweep, the theory's squared error and practice's
 #: cross-entropy.
 COLLAPSE_LOSSES = ("mse", "cross_entropy")
 
@@ -163,7 +166,7 @@ def collapse_digits_shards(scale: str) -> list:
         n_train=by_scale(ci=600, default=600, full=None, scale=scale),
         cnn_width=by_scale(ci=8, default=8, full=16, scale=scale),
         epochs=by_scale(ci=10, default=20, full=150, scale=scale),
-        batch_size=128,
+        batch_size=by_scale(ci=32, default=64, full=128, scale=scale),
         momentum=0.9,
         seeds=by_scale(ci=2, default=2, full=6, scale=scale),
         weight_decays=by_scale(
@@ -374,6 +377,90 @@ def merge_collapse(configs, results) -> dict:
         if "accuracy_curve" in r:
             out[f"accuracy_curve_{i}"] = r["accuracy_curve"]
     return out
+
+
+def digits_regression(config) -> tuple:
+    """The training data of a ``collapse-digits`` shard as a regression problem:
+    centred inputs ``(n, 64)`` and one-hot targets ``(n, 10)``, exactly what its
+    networks are trained on."""
+    from ..data import digits
+
+    split = digits(seed=config["split_seed"])
+    n = config["n_train"] or len(split.X_train)
+    X = split.X_train[:n]
+    return X - X.mean(axis=0), np.eye(10)[split.y_train[:n]]
+
+
+def linear_thresholds(X, Y, depths, *, width=32, direction=None) -> tuple:
+    """The linear theory's weight decays at which the global minimum of a deep linear
+    network without noise becomes trivial, for a multi-output regression, through the
+    rank-one reduction: the scalar problem with label ``e . y``.
+
+    Parameters
+    ----------
+    X : (n, d) array
+        Inputs (the network has no bias: the moments are not centred further).
+    Y : (n, c) array
+        Targets.
+    depths : sequence of int
+        Numbers of hidden layers ``D >= 1``.
+    width : int
+        Hidden width (it does not matter without noise, as long as it is >= 1).
+    direction : (c,) array, optional
+        The output direction ``e``; default the top right singular vector of
+        ``E[x y^T] = X^T Y / n``.
+
+    Returns
+    -------
+    (gamma_global, gamma_exist) : tuple of (len(depths),) arrays
+        For each depth, the weight decay below which the scalar problem's global
+        minimum is nontrivial, and the one below which a nontrivial solution exists
+        (Ziyin et al. 2022, Theorem 3 and Proposition 3 bound them), from
+        :func:`dln.critical_signals` and its scaling law ``s_c(gamma) = s_c(1)
+        gamma^((D+1)/(2D))``. For ``D = 1`` both equal ``||E[x (e.y)]||``.
+    """
+    from ..phase import critical_signals
+    from ..stats import DataStats
+
+    X = np.asarray(X, dtype=float)
+    Y = np.asarray(Y, dtype=float)
+    if X.ndim != 2 or Y.ndim != 2 or len(X) != len(Y) or len(X) == 0:
+        raise ValueError(f"X (n, d) and Y (n, c) must match; got {X.shape}, {Y.shape}")
+    n = len(X)
+    if direction is None:
+        direction = np.linalg.svd(X.T @ Y / n)[2][0]
+    e = np.asarray(direction, dtype=float)
+    if e.shape != (Y.shape[1],) or not np.linalg.norm(e) > 0:
+        raise ValueError(f"direction must be a nonzero vector of length {Y.shape[1]}")
+    y = Y @ (e / np.linalg.norm(e))
+    stats = DataStats(X.T @ X / n, X.T @ y / n, float(y @ y / n))
+    g_glob, g_exist = [], []
+    for D in depths:
+        s_exist, s_global = critical_signals(
+            stats, depth=int(D), width=width, sigma2=0.0, gamma=1.0
+        )
+        power = 2 * D / (D + 1)
+        g_glob.append((stats.signal / s_global) ** power)
+        g_exist.append((stats.signal / s_exist) ** power)
+    return np.array(g_glob), np.array(g_exist)
+
+
+_MODEL_NAMES = {"linear": "linear", "resnet18": "ResNet-18"}
+
+
+def cifar_table(arrays) -> str:
+    """A Markdown table of a ``collapse-cifar`` result: the mean test accuracy over
+    seeds (rows: models; columns: weight decays)."""
+    if not isinstance(arrays, dict) or "test_accuracy" not in arrays:
+        raise ValueError("arrays must be a collapse-cifar result (test_accuracy, ...)")
+    g = np.asarray(arrays["weight_decays"], dtype=float)
+    acc = np.asarray(arrays["test_accuracy"], dtype=float).mean(-1)
+    head = "| model | " + " | ".join(f"γ = {v:.2g}" for v in g) + " |"
+    rows = [head, "|---" * (g.size + 1) + "|"]
+    for m, a in zip(arrays["models"], acc):
+        cells = " | ".join(f"{v:.2f}" for v in a)
+        rows.append(f"| {_MODEL_NAMES.get(str(m), str(m))} | {cells} |")
+    return "\n".join(rows)
 
 
 experiment(
