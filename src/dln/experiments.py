@@ -46,6 +46,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 import zipfile
 from pathlib import Path
@@ -618,7 +619,8 @@ def load_or_run(name: str, *, scale=None, out_dir=None, device=None, show=True):
     device : str, optional
         Device of the fresh run.
     show : bool
-        Print the stored result's provenance (one line) when there is one.
+        Print the stored result's provenance (wrapped at 88 columns) when there is
+        one.
 
     Returns
     -------
@@ -637,7 +639,7 @@ def load_or_run(name: str, *, scale=None, out_dir=None, device=None, show=True):
         stored_meta=None if stored is None else stored[1],
     )
     if show and stored is not None:
-        print(out.describe_stored())
+        print(textwrap.fill(out.describe_stored(), 88))
     return out
 
 
