@@ -115,6 +115,7 @@ Scale
 Plotting
     use_house_style        -- one figure style for the whole book
     PALETTE                -- the colour-blind-safe palette
+    md_table               -- a Markdown table from a header and rows of cells
 Submodules
     errata                 -- the registry of what the papers print and what holds
     experiments            -- registered experiments, runner, results with provenance
@@ -213,6 +214,7 @@ from .plotting import PALETTE, use_house_style
 from .scale import SCALES, by_scale, current_scale
 from .solution import Solution, global_minimum, profile_loss
 from .stats import DataStats, data_stats, random_stats
+from .tables import md_table
 from .training import TrainResult, init_weights, train_exact, train_sampled
 
 __version__ = "0.1.0"
@@ -282,6 +284,7 @@ __all__ = [
     "SCALES",
     "use_house_style",
     "PALETTE",
+    "md_table",
     "expected_loss_bias",
     "expected_loss_bias_torch",
     "monte_carlo_loss_bias",
