@@ -25,7 +25,10 @@ be shared). Before the figures, the effect of ``torch.set_num_threads`` and
 is used for everything else. The last line reads ``batched/loop = X, batched/vmap = Y,
 matmul fraction = Z``.
 
-Run: ``python benchmarks/bench_training.py`` (about two minutes on 2 CPU cores).
+Run: ``python benchmarks/bench_training.py`` (about two minutes on 2 CPU cores);
+``--device cuda`` runs (a)-(c) on the GPU (the matrix-product reference is then
+8192^3). Outputs measured on the H200 lent to this project are in
+``benchmarks/results/``.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ import dln
 from dln.workloads import init_trap_shards
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
+DEVICE = "cpu"  # --device: where (a)-(c) run; (d) always runs on the GPU
 
 
 def shard_data(config):
@@ -79,7 +83,7 @@ def batched(configs, data, dtype, steps):
             weight_decay=wds,
             record_steps=[0, steps],
             dtype=dtype,
-            device="cpu",
+            device=DEVICE,
         )
 
 
@@ -96,7 +100,7 @@ def torch_models(config, seeds, dtype):
                 lin.weight.copy_(torch.as_tensor(p[f"W{i}"]))
                 lin.bias.copy_(torch.as_tensor(p[f"b{i}"]))
             layers += [lin, act()] if i < spec.n_layers else [lin]
-        models.append(torch.nn.Sequential(*layers).to(DTYPES[dtype]))
+        models.append(torch.nn.Sequential(*layers).to(DTYPES[dtype]).to(DEVICE))
     return models
 
 
@@ -105,8 +109,8 @@ def loop(configs, data, dtype, steps):
     for config, (X, Y, seeds, wds) in zip(configs, data):
         for k, model in enumerate(torch_models(config, seeds, dtype)):
             gamma = float(wds[k])
-            x = torch.as_tensor(X[k], dtype=DTYPES[dtype])
-            y = torch.as_tensor(Y[k], dtype=DTYPES[dtype])
+            x = torch.as_tensor(X[k], dtype=DTYPES[dtype], device=DEVICE)
+            y = torch.as_tensor(Y[k], dtype=DTYPES[dtype], device=DEVICE)
             opt = torch.optim.SGD(model.parameters(), lr=config["lr"])
             for _ in range(steps):
                 opt.zero_grad()
@@ -124,9 +128,9 @@ def vmap_recipe(configs, data, dtype, steps):
         models = torch_models(config, seeds, dtype)
         params, buffers = stack_module_state(models)
         base = models[0].to("meta")
-        x = torch.as_tensor(X, dtype=DTYPES[dtype])
-        y = torch.as_tensor(Y, dtype=DTYPES[dtype])
-        gammas = torch.as_tensor(wds, dtype=DTYPES[dtype])
+        x = torch.as_tensor(X, dtype=DTYPES[dtype], device=DEVICE)
+        y = torch.as_tensor(Y, dtype=DTYPES[dtype], device=DEVICE)
+        gammas = torch.as_tensor(wds, dtype=DTYPES[dtype], device=DEVICE)
         lr = config["lr"]
 
         def objective(p, b, xi, yi, gamma):
@@ -158,16 +162,22 @@ def sweep_flops(configs, steps):
 
 
 def matmul_rate(dtype, size=2048):
-    a = torch.randn(size, size, dtype=DTYPES[dtype])
-    b = torch.randn(size, size, dtype=DTYPES[dtype])
+    if DEVICE != "cpu":
+        size = 8192  # a GPU needs a larger product to reach its rate
+    a = torch.randn(size, size, dtype=DTYPES[dtype], device=DEVICE)
+    b = torch.randn(size, size, dtype=DTYPES[dtype], device=DEVICE)
     a @ b
     best = min(_timed(lambda: a @ b) for _ in range(5))
     return 2 * size**3 / best
 
 
 def _timed(fn):
+    if DEVICE != "cpu":
+        torch.cuda.synchronize()
     t = time.perf_counter()
     fn()
+    if DEVICE != "cpu":
+        torch.cuda.synchronize()
     return time.perf_counter() - t
 
 
@@ -184,7 +194,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--steps", type=int, default=None, help="default: ci steps")
+    parser.add_argument(
+        "--device", default="cpu", help="where (a)-(c) run: cpu (default) or cuda"
+    )
     args = parser.parse_args()
+    global DEVICE
+    DEVICE = args.device
+    if DEVICE != "cpu" and not torch.cuda.is_available():
+        parser.error(f"--device {DEVICE}: no GPU on this machine")
     configs = init_trap_shards("ci")
     steps = args.steps or configs[0]["steps"]
     data = [shard_data(c) for c in configs]
@@ -200,7 +217,8 @@ def main():
 
     # settings: threads and denormal flushing, measured on the batched engine
     settings = {}
-    for threads in sorted({1, os.cpu_count() or 1}):
+    cpu_threads = sorted({1, os.cpu_count() or 1}) if DEVICE == "cpu" else []
+    for threads in cpu_threads:
         for flush in (False, True):
             torch.set_num_threads(threads)
             torch.set_flush_denormal(flush)
@@ -213,10 +231,13 @@ def main():
             f"  batched float32: {threads} thread(s), flush denormals {flush}: "
             f"{t:.3f} s"
         )
-    threads, flush = min(settings, key=settings.get)
-    torch.set_num_threads(threads)
-    torch.set_flush_denormal(flush)
-    print(f"chosen: {threads} thread(s), flush denormals {flush}")
+    if settings:
+        threads, flush = min(settings, key=settings.get)
+        torch.set_num_threads(threads)
+        torch.set_flush_denormal(flush)
+        print(f"chosen: {threads} thread(s), flush denormals {flush}")
+    else:
+        print(f"(a)-(c) on {DEVICE}: {torch.cuda.get_device_name(0)}")
 
     flops = sweep_flops(configs, steps)
     results = {}
@@ -245,16 +266,17 @@ def main():
             f"  {dtype}: batched/loop = {results[dtype][0]:.2f}, batched/vmap = "
             f"{results[dtype][1]:.2f}, matmul fraction = {results[dtype][2]:.2f}"
         )
-    # context for (c): one default-scale shard (n = 1000, every network of the ReLU
-    # half of the sweep), a few steps
-    big = init_trap_shards("default")[:1]
+    # context for (c): one larger shard (every network of the ReLU half of the sweep
+    # at default scale; at full scale on a GPU), a few steps
+    big_scale = "default" if DEVICE == "cpu" else "full"
+    big = init_trap_shards(big_scale)[:1]
     big_data = [shard_data(c) for c in big]
     for dtype in ("float32", "float64"):
         batched(big, big_data, dtype, 2)
         t = min(_timed(lambda: batched(big, big_data, dtype, 20)) for _ in range(2))
         rate = sweep_flops(big, 20) / t
         print(
-            f"  default-scale ReLU shard ({len(big_data[0][2])} networks, n = "
+            f"  {big_scale}-scale ReLU shard ({len(big_data[0][2])} networks, n = "
             f"{big[0]['n']}), {dtype}: {rate / 1e9:.1f} GFLOP/s, matmul fraction "
             f"{rate / matmul_rate(dtype):.2f}"
         )
