@@ -154,3 +154,8 @@ def test_train_classifier_mse_and_outputs():
             lr=0.1,
             loss="hinge",
         )
+
+
+def test_digits_regression_rejects_a_foreign_config():
+    with pytest.raises(ValueError, match="collapse-digits shard config"):
+        collapse.digits_regression({"n": 80})

@@ -382,9 +382,21 @@ def merge_collapse(configs, results) -> dict:
 def digits_regression(config) -> tuple:
     """The training data of a ``collapse-digits`` shard as a regression problem:
     centred inputs ``(n, 64)`` and one-hot targets ``(n, 10)``, exactly what its
-    networks are trained on."""
+    networks are trained on.
+
+    Raises
+    ------
+    ValueError
+        If ``config`` is not a ``collapse-digits`` config (a dict with
+        ``split_seed`` and ``n_train``).
+    """
     from ..data import digits
 
+    if not isinstance(config, dict) or not {"split_seed", "n_train"} <= set(config):
+        raise ValueError(
+            "config must be a collapse-digits shard config with 'split_seed' and "
+            f"'n_train'; got {str(config)[:80]}"
+        )
     split = digits(seed=config["split_seed"])
     n = config["n_train"] or len(split.X_train)
     X = split.X_train[:n]
