@@ -1562,7 +1562,9 @@ def _cell(text: str) -> str:
 
 def markdown_table(paper: str) -> str:
     """A MyST Markdown table of one paper's entries, in paper order, each linked to the
-    place in the book that proves it (rendered by the errata page).
+    place in the book that proves it (rendered by the errata page). Two columns, so
+    that wide formulas fit the page: where (section, place, kind, link) and the
+    printed text above what holds.
 
     Raises
     ------
@@ -1570,13 +1572,13 @@ def markdown_table(paper: str) -> str:
         If ``paper`` is not one of :data:`PAPERS`.
     """
     rows = entries(paper)
-    out = ["| where | printed | what holds | kind |", "|---|---|---|---|"]
+    out = ["| where | printed, and what holds |", "|---|---|"]
     for e in rows:
-        where = f"§{e.section}, {e.place} ({{ref}}`proof <{e.label}>`)"
-        cells = (where, e.printed, e.corrected, f"*{e.kind}*")
-        out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+        where = f"§{e.section}, {e.place}: *{e.kind}* ({{ref}}`proof <{e.label}>`)"
+        text = f"**Printed:** {e.printed}<br>**What holds:** {e.corrected}"
+        out.append(f"| {_cell(where)} | {_cell(text)} |")
     if not rows:
-        out.append("| | | | |")
+        out.append("| | |")
     return "\n".join(out)
 
 
