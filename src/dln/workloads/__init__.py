@@ -24,92 +24,22 @@ function's docstring.
 from __future__ import annotations
 
 from . import collapse, condensation_experiments, condense, init_trap
-from .collapse import (
-    COLLAPSE_LOSSES,
-    cifar_table,
-    collapse_cifar_shards,
-    collapse_digits_shards,
-    collapse_point,
-    digits_regression,
-    linear_thresholds,
-    merge_collapse,
-    output_summary,
-    run_collapse_cifar_shard,
-    run_collapse_digits_shard,
-)
-from .condensation_experiments import (
-    CIFAR_ACTIVATIONS,
-    GD_LEARNING_RATES,
-    RESNET6_ACTIVATIONS,
-    cifar_shards,
-    gd_shards,
-    init_scale_shards,
-    init_scale_stds,
-    merge_cifar,
-    merge_gd,
-    merge_init_scale,
-    merge_resnet6,
-    plot_cifar_result,
-    resnet6_shards,
-    run_cifar_shard,
-    run_gd_shard,
-    run_init_scale_shard,
-    run_resnet6_shard,
-    stage_snapshot,
-)
-from .condense import (
-    CONDENSE_ACTIVATIONS,
-    condense_shards,
-    merge_condense,
-    run_condense_shard,
-)
-from .init_trap import (
-    init_trap_shards,
-    merge_init_trap,
-    ridge_loss,
-    run_init_trap_shard,
-)
 
-__all__ = [
-    "collapse",
-    "condensation_experiments",
-    "condense",
-    "init_trap",
-    "CONDENSE_ACTIVATIONS",
-    "condense_shards",
-    "run_condense_shard",
-    "merge_condense",
-    "init_trap_shards",
-    "run_init_trap_shard",
-    "merge_init_trap",
-    "ridge_loss",
-    "COLLAPSE_LOSSES",
-    "collapse_digits_shards",
-    "run_collapse_digits_shard",
-    "collapse_cifar_shards",
-    "run_collapse_cifar_shard",
-    "merge_collapse",
-    "output_summary",
-    "collapse_point",
-    "cifar_table",
-    "digits_regression",
-    "linear_thresholds",
-    "GD_LEARNING_RATES",
-    "RESNET6_ACTIVATIONS",
-    "CIFAR_ACTIVATIONS",
-    "stage_snapshot",
-    "gd_shards",
-    "run_gd_shard",
-    "merge_gd",
-    "init_scale_shards",
-    "init_scale_stds",
-    "run_init_scale_shard",
-    "merge_init_scale",
-    "resnet6_shards",
-    "run_resnet6_shard",
-    "merge_resnet6",
-    "cifar_shards",
-    "run_cifar_shard",
-    "merge_cifar",
-    "plot_cifar_result",
-]
+_MODULES = (init_trap, condense, collapse, condensation_experiments)
+
+
+def _flat_names() -> list:
+    """Every public name of the workload modules, once (a name in two modules would
+    be ambiguous here: refuse it)."""
+    names = []
+    for module in _MODULES:
+        for name in module.__all__:
+            if name in names:
+                raise ImportError(f"dln.workloads: {name!r} is public in two modules")
+            names.append(name)
+    return names
+
+
+# the modules' public names, also at the package level (``dln.workloads.NAME``)
+globals().update({n: getattr(m, n) for m in _MODULES for n in m.__all__})
+__all__ = [m.__name__.rsplit(".", 1)[1] for m in _MODULES] + _flat_names()
